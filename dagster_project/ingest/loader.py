@@ -1,0 +1,261 @@
+"""Load a raw vintage folder into the DuckDB schema ``raw``, append-only.
+
+The contract of :mod:`dagster_project.raw_contract` is enforced before a single row
+is written: every file present, every column present and no unexpected one, every
+value castable to its contract type, no null where the contract forbids it. A
+vintage is loaded in one transaction, so the warehouse holds all of it or none.
+Reloading a vintage with identical content is a no-op; a vintage id already loaded
+with different content is refused, because raw vintages are immutable.
+
+This module has no Dagster import: the CLI, the Dagster asset and the tests share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.raw_contract import (
+    RAW_TABLES,
+    READY_MARKER,
+    TRUTH_FILE,
+    RawTable,
+    vintage_file,
+)
+
+LINEAGE_COLUMNS = (
+    ("vintage_id", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("source_row", "BIGINT"),
+    ("loaded_at", "TIMESTAMP"),
+)
+
+# Parquet physical types accepted for each contract type. Anything else (an integer
+# stock code that lost its zero padding, a date stored as text) is a contract breach
+# rather than something to coerce silently.
+_PARQUET_COMPATIBLE = {
+    "VARCHAR": {"VARCHAR"},
+    "DOUBLE": {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DECIMAL"},
+    "INTEGER": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT"},
+    "DATE": {"DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"},
+    "BOOLEAN": {"BOOLEAN"},
+}
+
+_EXAMPLES_IN_MESSAGE = 5
+
+
+class VintageContractError(ValueError):
+    """A vintage breaks the raw data contract; the message names file, row, column and rule."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    vintage_id: str
+    status: str  # "loaded" or "already_loaded"
+    row_counts: dict[str, int]
+    fingerprint: str
+    is_synthetic: bool
+
+
+def is_complete_vintage(folder: Path) -> bool:
+    return folder.is_dir() and (folder / READY_MARKER).exists()
+
+
+def complete_vintages(landing: Path) -> list[Path]:
+    """Complete vintage folders under ``landing``, oldest id first."""
+    if not landing.exists():
+        return []
+    return sorted((p for p in landing.iterdir() if is_complete_vintage(p)), key=lambda p: p.name)
+
+
+def vintage_fingerprint(folder: Path) -> str:
+    """SHA-256 over the names and bytes of the contract files (and truth.json if any)."""
+    digest = hashlib.sha256()
+    paths = [vintage_file(folder, table) for table in RAW_TABLES]
+    paths.append(folder / TRUTH_FILE)
+    for path in paths:
+        if path is None or not path.exists():
+            continue
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("create schema if not exists raw")
+    for table in RAW_TABLES:
+        columns = [f"{c.name} {c.dtype}" for c in table.columns]
+        columns += [f"{name} {dtype}" for name, dtype in LINEAGE_COLUMNS]
+        conn.execute(f"create table if not exists raw.{table.name} ({', '.join(columns)})")
+    conn.execute(
+        """
+        create table if not exists raw.vintages (
+            vintage_id varchar primary key,
+            fingerprint varchar not null,
+            is_synthetic boolean not null,
+            truth_json varchar,
+            row_counts varchar not null,
+            loaded_at timestamp not null
+        )
+        """
+    )
+
+
+def _relation_sql(path: Path, table: RawTable) -> str:
+    quoted = str(path).replace("'", "''")
+    if path.suffix == ".parquet":
+        return f"(select * exclude (file_row_number), file_row_number + 1 as __row from read_parquet('{quoted}', file_row_number = true))"
+    # CSV is read as text and cast under the contract below, so that a bad value is
+    # reported with its row instead of failing inside the CSV sniffer.
+    return (
+        f"(select *, row_number() over () as __row from read_csv('{quoted}', header = true, "
+        f"all_varchar = true, auto_detect = true, delim = ',', quote = '\"', encoding = 'utf-8'))"
+    )
+
+
+def _describe(conn: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    rows = conn.execute(f"describe select * from {relation}").fetchall()
+    return {name: dtype for name, dtype, *_ in rows if name != "__row"}
+
+
+def _base_type(dtype: str) -> str:
+    return dtype.split("(")[0].strip().strip('"').upper()
+
+
+def _check_columns(path: Path, table: RawTable, found: dict[str, str], display: str) -> None:
+    missing = [c for c in table.column_names if c not in found]
+    if missing:
+        raise VintageContractError(
+            f"{display}: missing column(s) {', '.join(missing)} (rule: required_column; "
+            f"expected {', '.join(table.column_names)})"
+        )
+    extra = [c for c in found if c not in table.column_names]
+    if extra:
+        raise VintageContractError(
+            f"{display}: unexpected column(s) {', '.join(extra)} (rule: no_extra_columns; "
+            f"the contract lists {', '.join(table.column_names)})"
+        )
+    if path.suffix != ".parquet":
+        return
+    for column in table.columns:
+        actual = _base_type(found[column.name])
+        # An all-null Parquet column has the NULL type; the not-null rule judges it.
+        if actual != "NULL" and actual not in _PARQUET_COMPATIBLE[column.dtype]:
+            raise VintageContractError(
+                f"{display}: column {column.name} has type {found[column.name]}, expected {column.dtype} "
+                f"(rule: column_type)"
+            )
+
+
+def _check_values(conn: duckdb.DuckDBPyConnection, relation: str, table: RawTable, display: str) -> None:
+    """Every value casts to its contract type and required columns hold no nulls."""
+    for column in table.columns:
+        name = column.name
+        text_null = f"({name} is null or trim(cast({name} as varchar)) = '')"
+        failures = [
+            (
+                "column_type",
+                f"not {text_null} and try_cast({name} as {column.dtype}) is null",
+                f"value cannot be read as {column.dtype}",
+            )
+        ]
+        if not column.nullable:
+            failures.append(("not_null", text_null, "required value is empty"))
+        for rule, predicate, meaning in failures:
+            count, examples = conn.execute(
+                f"""
+                select count(*), list(struct_pack(r := __row, v := cast({name} as varchar)) order by __row)[1:{_EXAMPLES_IN_MESSAGE}]
+                from {relation} where {predicate}
+                """
+            ).fetchone()
+            if count:
+                shown = "; ".join(f"row {e['r']}: {e['v']!r}" for e in examples)
+                raise VintageContractError(
+                    f"{display}: column {name}: {count} row(s) break rule {rule} ({meaning}); first: {shown}"
+                )
+
+
+def validate_vintage(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Path]:
+    """Check a vintage folder against the contract; return the file of each table."""
+    if not folder.is_dir():
+        raise VintageContractError(f"{folder}: vintage folder does not exist")
+    if not (folder / READY_MARKER).exists():
+        raise VintageContractError(
+            f"{folder}: no {READY_MARKER} marker; a vintage is complete only once {READY_MARKER} is written"
+        )
+    files: dict[str, Path] = {}
+    for table in RAW_TABLES:
+        path = vintage_file(folder, table)
+        if path is None:
+            raise VintageContractError(
+                f"{folder / (table.name + '.parquet')}: missing file (rule: required_file; "
+                f"expected {table.name}.parquet or {table.name}.csv)"
+            )
+        display = f"{folder.name}/{path.name}"
+        try:
+            relation = _relation_sql(path, table)
+            found = _describe(conn, relation)
+        except duckdb.Error as exc:
+            raise VintageContractError(f"{display}: cannot be read ({exc.__class__.__name__}: {exc})") from exc
+        _check_columns(path, table, found, display)
+        _check_values(conn, relation, table, display)
+        files[table.name] = path
+    return files
+
+
+def load_vintage(conn: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadReport:
+    """Validate and append one vintage to ``raw``; idempotent for identical content."""
+    vintage_dir = Path(vintage_dir).resolve()
+    vintage_id = vintage_dir.name
+    ensure_raw_schema(conn)
+    fingerprint = vintage_fingerprint(vintage_dir)
+    existing = conn.execute(
+        "select fingerprint, row_counts, is_synthetic from raw.vintages where vintage_id = ?", [vintage_id]
+    ).fetchone()
+    if existing is not None:
+        if existing[0] != fingerprint:
+            raise VintageContractError(
+                f"{vintage_dir}: vintage {vintage_id!r} was already loaded with different content "
+                f"(rule: immutable_vintage); raw vintages are never modified: deliver the change as a new vintage id"
+            )
+        return LoadReport(vintage_id, "already_loaded", json.loads(existing[1]), fingerprint, bool(existing[2]))
+
+    files = validate_vintage(conn, vintage_dir)
+    truth_path = vintage_dir / TRUTH_FILE
+    truth_json = truth_path.read_text(encoding="utf-8") if truth_path.exists() else None
+    is_synthetic = bool(truth_json and json.loads(truth_json).get("synthetic", False))
+
+    row_counts: dict[str, int] = {}
+    conn.execute("begin transaction")
+    try:
+        for table in RAW_TABLES:
+            path = files[table.name]
+            relation = _relation_sql(path, table)
+            source_file = f"{vintage_id}/{path.name}"
+            casts = ", ".join(f"cast({c.name} as {c.dtype}) as {c.name}" for c in table.columns)
+            conn.execute(
+                f"""
+                insert into raw.{table.name}
+                select {casts}, ? as vintage_id, ? as source_file, __row as source_row, current_timestamp as loaded_at
+                from {relation}
+                """,
+                [vintage_id, source_file],
+            )
+            row_counts[table.name] = conn.execute(
+                f"select count(*) from raw.{table.name} where vintage_id = ?", [vintage_id]
+            ).fetchone()[0]
+        conn.execute(
+            "insert into raw.vintages values (?, ?, ?, ?, ?, current_timestamp)",
+            [vintage_id, fingerprint, is_synthetic, truth_json, json.dumps(row_counts)],
+        )
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return LoadReport(vintage_id, "loaded", row_counts, fingerprint, is_synthetic)

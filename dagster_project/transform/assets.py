@@ -1,0 +1,76 @@
+"""Transform: the dbt project (staging -> intermediate -> marts) as Dagster assets.
+
+dbt tests load as asset checks. dagster-dbt needs ``target/manifest.json`` at import
+time; :func:`ensure_manifest` runs ``dbt parse`` when it is missing or older than any
+file of the dbt project (dagster-dbt's own ``prepare_if_dev`` only runs under
+``dagster dev``, not for command-line or test materializations).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_duckdb import DuckDBResource
+
+from dagster_project import settings
+from dagster_project.vintage import VintageSelection
+
+DBT_PROJECT = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+_GENERATED_DIRS = {"target", "logs", "dbt_packages"}
+
+
+def _newest_project_file_mtime(project_dir: Path) -> float:
+    newest = 0.0
+    for path in project_dir.rglob("*"):
+        relative = path.relative_to(project_dir)
+        if relative.parts and relative.parts[0] in _GENERATED_DIRS:
+            continue
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest() -> Path:
+    """Return the dbt manifest path, parsing the project first if it is stale."""
+    manifest = DBT_PROJECT.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_project_file_mtime(DBT_PROJECT.project_dir):
+        # Parsing renders profiles.yml, which reads the warehouse path from the environment.
+        os.environ.setdefault("NQP_WAREHOUSE_PATH", str(settings.warehouse_path()))
+        DBT_PROJECT.prepare()
+    return manifest
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Asset keys are warehouse addresses: raw/<table> for sources, <schema>/<model> otherwise."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey(["raw", dbt_resource_props["identifier"]])
+        return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "transform"
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=DBT_PROJECT,
+    dagster_dbt_translator=WarehouseTranslator(),
+    name="dbt_models",
+)
+def dbt_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, vintage: VintageSelection, warehouse: DuckDBResource
+):
+    """Build seeds, staging views, intermediate models and marts for the selected vintage."""
+    with warehouse.get_connection() as conn:
+        vintage_id = vintage.resolve(conn)
+    # The connection is closed before dbt starts: DuckDB admits one writing process.
+    os.environ["NQP_WAREHOUSE_PATH"] = warehouse.database
+    context.log.info(f"dbt build for vintage {vintage_id} into {warehouse.database}")
+    yield from dbt.cli(["build", "--vars", json.dumps({"vintage_id": vintage_id})], context=context).stream()

@@ -1,0 +1,30 @@
+"""Which vintage a run builds: the configured one, else the newest loaded."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+from dagster import ConfigurableResource
+from pydantic import Field
+
+
+class VintageSelection(ConfigurableResource):
+    """Every step of one run reads the same vintage through this resource.
+
+    Empty ``vintage_id`` means the ``NQP_VINTAGE`` environment variable, and failing
+    that the newest vintage in ``raw.vintages`` (ids sort by time: '2024-06' < '2024-09').
+    """
+
+    vintage_id: str = Field(default="", description="Vintage to build; empty for NQP_VINTAGE or the newest loaded")
+
+    def resolve(self, conn: duckdb.DuckDBPyConnection) -> str:
+        wanted = self.vintage_id or os.environ.get("NQP_VINTAGE", "")
+        loaded = [row[0] for row in conn.execute("select vintage_id from raw.vintages order by vintage_id").fetchall()]
+        if not loaded:
+            raise LookupError("no vintage is loaded in raw.vintages; put one under data/landing/ and materialize raw")
+        if not wanted:
+            return loaded[-1]
+        if wanted not in loaded:
+            raise LookupError(f"vintage {wanted!r} is not loaded; loaded vintages: {', '.join(loaded)}")
+        return wanted
