@@ -1,7 +1,5 @@
 """Estimation: each paper table as an asset writing tidy rows to the ``results`` schema."""
 
-from __future__ import annotations
-
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource

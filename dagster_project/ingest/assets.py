@@ -1,7 +1,5 @@
 """Ingest: every complete vintage under data/landing/ into the append-only ``raw`` schema."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetSpec, Failure, MaterializeResult, MetadataValue, multi_asset
 from dagster_duckdb import DuckDBResource
 

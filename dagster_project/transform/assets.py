@@ -6,10 +6,9 @@ file of the dbt project (dagster-dbt's own ``prepare_if_dev`` only runs under
 ``dagster dev``, not for command-line or test materializations).
 """
 
-from __future__ import annotations
-
 import json
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,12 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project import settings
 from dagster_project.vintage import VintageSelection
+
+# dbt is installed in this interpreter's environment, which need not be activated (the
+# Makefile calls .venv/bin/nqp directly); dagster-dbt looks the executable up on PATH.
+_ENV_BIN = str(Path(sys.executable).parent)
+if _ENV_BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _ENV_BIN + os.pathsep + os.environ.get("PATH", "")
 
 DBT_PROJECT = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
 _GENERATED_DIRS = {"target", "logs", "dbt_packages"}

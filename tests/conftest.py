@@ -1,0 +1,77 @@
+"""Shared fixtures: a small synthetic vintage pushed through the whole stack once per session."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+E2E_SCALE = 0.1  # ~2,400 firm-years and ~75,000 patents: every stage runs, in well under a minute
+E2E_VINTAGE = "2024-06"
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    data_dir: Path
+    reports_dir: Path
+    vintage_dir: Path
+    env: dict[str, str]
+    stdout: str
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def truth(self) -> dict:
+        return json.loads((self.vintage_dir / "truth.json").read_text(encoding="utf-8"))
+
+    @property
+    def vintage_id(self) -> str:
+        return self.vintage_dir.name
+
+    def nqp(self, *args: str) -> subprocess.CompletedProcess:
+        return nqp(list(args), self.env)
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def nqp(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
+    )
+
+
+@pytest.fixture(scope="session")
+def digest():
+    return folder_digest
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory) -> PipelineRun:
+    base = tmp_path_factory.mktemp("e2e")
+    env = {
+        **os.environ,
+        "NQP_DATA_DIR": str(base / "data"),
+        "NQP_REPORTS_DIR": str(base / "reports"),
+        "DAGSTER_HOME": str(base / "dagster_home"),
+    }
+    synth = nqp(["synth", "--seed", "7", "--scale", str(E2E_SCALE), "--vintage", E2E_VINTAGE], env)
+    assert synth.returncode == 0, synth.stderr[-4000:]
+    run = nqp(["run"], env)
+    assert run.returncode == 0, (run.stdout[-4000:], run.stderr[-4000:])
+    return PipelineRun(base / "data", base / "reports", base / "data" / "landing" / E2E_VINTAGE, env, run.stdout)

@@ -1,0 +1,126 @@
+"""The Dagster UI serves the whole asset graph and launches a materialization.
+
+Starts the real webserver on 127.0.0.1 against the e2e warehouse, reads the asset graph
+through its GraphQL API (what the UI itself calls) and launches a run of two assets the
+way the UI's Materialize button does.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from dagster_project.raw_contract import RAW_TABLES
+from dagster_project.settings import PROJECT_ROOT as ROOT
+
+pytestmark = pytest.mark.e2e
+
+STARTUP_TIMEOUT_S = 180  # the code location imports dagster, dbt and the estimators
+RUN_TIMEOUT_S = 300
+
+ASSET_KEYS_QUERY = "{ assetNodes { assetKey { path } } }"
+LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+RUN_STATUS = 'query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }'
+REPOSITORY_QUERY = "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        payload = json.load(response)
+    assert "errors" not in payload, payload
+    return payload["data"]
+
+
+@pytest.fixture(scope="module")
+def webserver(pipeline_run):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dagster_webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
+        env=pipeline_run.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            try:
+                repositories = _graphql(port, REPOSITORY_QUERY)["repositoriesOrError"].get("nodes")
+                if repositories:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, "webserver exited"
+            assert time.monotonic() < deadline, "webserver did not load the code location in time"
+            time.sleep(2)
+        yield port, repositories[0]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_ui_shows_the_whole_asset_graph(webserver):
+    port, _ = webserver
+    keys = {"/".join(node["assetKey"]["path"]) for node in _graphql(port, ASSET_KEYS_QUERY)["assetNodes"]}
+    expected = {f"raw/{t.name}" for t in RAW_TABLES} | {
+        "marts/fct_firm_years",
+        "marts/dim_firms",
+        "analysis/firm_year_npro",
+        "analysis/entropy_weights",
+        "results/table03_descriptives",
+        "results/table04_benchmark",
+        "reports/table03",
+        "reports/table04",
+    }
+    assert expected <= keys, expected - keys
+
+
+def test_ui_launches_a_materialization(webserver, pipeline_run):
+    port, repository = webserver
+    params = {
+        "selector": {
+            "repositoryLocationName": repository["location"]["name"],
+            "repositoryName": repository["name"],
+            "jobName": "__ASSET_JOB",
+            "assetSelection": [{"path": ["results", "table03_descriptives"]}, {"path": ["reports", "table03"]}],
+        },
+        "runConfigData": {},
+    }
+    launched = _graphql(port, LAUNCH_RUN, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    status = None
+    while time.monotonic() < deadline:
+        status = _graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"]
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            break
+        time.sleep(2)
+    assert status == "SUCCESS", status
