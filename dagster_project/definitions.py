@@ -9,7 +9,11 @@ not run in parallel against the warehouse.
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from dagster_project import estimation, index, ingest, reporting, transform
+from dagster_project.estimation.defs import defs as estimation_defs
+from dagster_project.index.defs import defs as index_defs
+from dagster_project.ingest.defs import defs as ingest_defs
+from dagster_project.reporting.defs import defs as reporting_defs
+from dagster_project.transform.defs import defs as transform_defs
 
 materialize_all = define_asset_job(
     "materialize_all",
@@ -18,10 +22,10 @@ materialize_all = define_asset_job(
 )
 
 defs = Definitions.merge(
-    ingest.defs,
-    transform.defs,
-    index.defs,
-    estimation.defs,
-    reporting.defs,
+    ingest_defs,
+    transform_defs,
+    index_defs,
+    estimation_defs,
+    reporting_defs,
     Definitions(jobs=[materialize_all], executor=in_process_executor),
 )

@@ -1,6 +1,1 @@
-from dagster import Definitions
-
-from dagster_project.reporting.assets import table03_report, table04_report
-from dagster_project.resources import SHARED_RESOURCES
-
-defs = Definitions(assets=[table03_report, table04_report], resources=SHARED_RESOURCES)
+"""Reporting: paper-style tables rendered from the warehouse into reports/."""

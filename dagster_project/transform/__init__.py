@@ -1,7 +1,1 @@
-from dagster import Definitions
-from dagster_dbt import DbtCliResource
-
-from dagster_project.resources import SHARED_RESOURCES
-from dagster_project.transform.assets import DBT_PROJECT, dbt_models
-
-defs = Definitions(assets=[dbt_models], resources={**SHARED_RESOURCES, "dbt": DbtCliResource(project_dir=DBT_PROJECT)})
+"""Transform: the dbt project as Dagster assets; dbt tests as asset checks."""

@@ -27,7 +27,7 @@ def test_sample_size_equals_the_planted_count(pipeline_run):
 
 
 def test_table04_ai_coefficient_is_near_the_planted_truth(pipeline_run):
-    truth = pipeline_run.truth["derived"]["table04_col3_ai"]["value"]
+    truth = pipeline_run.truth["derived"]["estimands"]["table04_col3_ai"]["value"]
     estimate, std_error, vintage, synthetic = _query(
         pipeline_run,
         "select estimate, std_error, vintage_id, is_synthetic from results.coefficients "

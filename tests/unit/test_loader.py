@@ -105,7 +105,7 @@ def test_required_null_is_refused(vintage, conn):
     frame = pd.read_parquet(path)
     frame.loc[2, "title"] = None
     _rewrite(path, frame)
-    with pytest.raises(VintageContractError, match=r"patents\.parquet: column title: 1 row\(s\) break rule not_null; first: row 3"):
+    with pytest.raises(VintageContractError, match=r"patents\.parquet: column title: 1 row\(s\) break rule not_null \(required value is empty\); first: row 3"):
         load_vintage(conn, vintage)
 
 

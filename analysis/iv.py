@@ -1,0 +1,644 @@
+"""Two-stage least squares with the identification diagnostics of Stata's ``ivreg2``.
+
+Paper Table 6 instruments AI with its lags and with the industry-year mean, absorbs year
+and province fixed effects and clusters by firm. :func:`fit_iv` reproduces what
+``ivreg2 y controls i.year i.province (ai = z), partial(i.year i.province) cluster(firm)
+small first`` reports:
+
+* The fixed effects (and the constant) are partialled out as ivreg2's ``partial()`` does:
+  every variable is demeaned on them and their rank is charged to the small-sample degrees
+  of freedom (ivreg2's ``sdofminus``). All absorbed levels are counted, also those nested
+  in the cluster variable, as ivreg2 does and unlike reghdfe. Singleton groups are kept.
+* Point estimates and the coefficient covariance come from linearmodels ``IV2SLS``; with
+  ``debiased=True`` and ``extra_df`` = the absorbed rank its clustered covariance is scaled
+  by (N-1)/(N-K) * G/(G-1) and its robust and homoskedastic ones by N/(N-K), K counting
+  the absorbed levels: ivreg2's ``small`` option (checked against ivreg2 output in
+  ``tests/reference/test_iv_reference.py``).
+* linearmodels' ``IVResults.first_stage`` reports neither the Cragg-Donald, the
+  Kleibergen-Paap nor the Sanderson-Windmeijer statistics, and its partial F statistics
+  are not ivreg2's, so the diagnostics are computed here from the formulas of ivreg2.ado
+  4.1.11 and ranktest (Kleibergen & Paap 2006; Sanderson & Windmeijer 2016), with
+  ivreg2's small-sample conventions; the reference tests check them against ivreg2 output.
+
+The identification statistics always use the small-sample F conversion, whatever ``small``
+says, because ivreg2 reports them that way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from linearmodels.iv import IV2SLS
+from pyfixest.core.demean import demean
+from scipy import linalg, stats
+
+from analysis.fixed_effects import absorbed_degrees_of_freedom
+from analysis.results import RegressionResult
+
+Vce = Literal["iid", "robust", "cluster"]
+
+CONSTANT_TERM = "const"
+
+DEMEAN_TOLERANCE = 1e-12
+"""Convergence tolerance of the alternating projections with several fixed effects (one
+fixed effect is absorbed exactly in a single pass); tight so that reference digits never
+hinge on convergence."""
+
+DEMEAN_MAX_ITERATIONS = 100_000
+
+_LINEARMODELS_COV_TYPE = {"iid": "unadjusted", "robust": "robust", "cluster": "clustered"}
+
+
+@dataclass(frozen=True)
+class IVResult:
+    """A 2SLS fit: the structural equation, one first-stage regression per endogenous
+    regressor, and the identification diagnostics.
+
+    ``diagnostics`` holds (names as ivreg2 prints them):
+
+    * ``cragg_donald_f``: Cragg-Donald Wald F statistic;
+    * ``kleibergen_paap_f``: Kleibergen-Paap rk Wald F statistic (NaN with ``vce="iid"``,
+      where ivreg2 reports the Cragg-Donald F as the weak-identification statistic);
+    * ``underid_lm``, ``underid_lm_df``, ``underid_lm_p``: the underidentification test,
+      Kleibergen-Paap rk LM with robust or cluster vce, Anderson canonical correlation LM
+      with ``vce="iid"`` (``info["underid_test"]`` of the second stage names it);
+    * per endogenous regressor ``x``: ``first_stage_f[x]`` (F test of the excluded
+      instruments, robust to the chosen vce) with ``first_stage_f_p[x]``,
+      ``partial_r2[x]``, ``sanderson_windmeijer_f[x]``, ``sanderson_windmeijer_f_p[x]``,
+      ``sanderson_windmeijer_chi2[x]``, ``sanderson_windmeijer_chi2_p[x]``;
+    * the degrees of freedom ``first_stage_df1``, ``sanderson_windmeijer_df1`` and
+      ``diagnostics_df2`` (denominator of all the F statistics above);
+    * ``n_clusters`` (NaN without clustering) and ``absorbed_dof``.
+    """
+
+    second_stage: RegressionResult
+    first_stage: Mapping[str, RegressionResult]
+    diagnostics: Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "first_stage", MappingProxyType(dict(self.first_stage)))
+        object.__setattr__(
+            self, "diagnostics", MappingProxyType({k: float(v) for k, v in self.diagnostics.items()})
+        )
+
+    @property
+    def params(self) -> pd.Series:
+        return self.second_stage.params
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return self.second_stage.std_errors
+
+    @property
+    def stats(self) -> Mapping[str, float]:
+        return self.second_stage.stats
+
+    @property
+    def nobs(self) -> int:
+        return self.second_stage.nobs
+
+    def tidy(self) -> pd.DataFrame:
+        """The structural (second-stage) coefficients, one row per term."""
+        return self.second_stage.tidy()
+
+
+@dataclass(frozen=True)
+class _Design:
+    """The estimation sample after listwise deletion, with the fixed effects partialled out."""
+
+    y: np.ndarray
+    endog: np.ndarray
+    exog: np.ndarray
+    instruments: np.ndarray
+    exog_names: list[str]
+    instrument_names: list[str]
+    clusters: np.ndarray | None
+    n_clusters: int
+    absorbed_dof: int
+    centered_ss: np.ndarray
+    """Centered sums of squares of the response and the endogenous regressors before the
+    fixed effects were absorbed (the denominators of the full-model R2)."""
+
+    @property
+    def nobs(self) -> int:
+        return self.y.shape[0]
+
+    @property
+    def n_instruments_total(self) -> int:
+        """ivreg2's L + sdofminus: excluded and included instruments plus absorbed levels."""
+        return self.instruments.shape[1] + self.exog.shape[1] + self.absorbed_dof
+
+
+def fit_iv(
+    data: pd.DataFrame,
+    depvar: str,
+    endog: str | Sequence[str],
+    instruments: Sequence[str],
+    exog: Sequence[str] = (),
+    fixed_effects: Sequence[str] = (),
+    cluster: str | None = None,
+    vce: Vce | None = None,
+    small: bool = True,
+) -> IVResult:
+    """2SLS of ``depvar`` on ``endog`` (instrumented by ``instruments``) and ``exog``.
+
+    ``fixed_effects`` are partialled out together with the constant; without them a
+    ``const`` term is estimated. ``vce`` defaults to "cluster" when ``cluster`` is
+    given and to "robust" otherwise. ``small`` applies ivreg2's small-sample covariance
+    scaling and reports t statistics (df = clusters - 1 or N - K); otherwise z statistics.
+    Rows with a missing value in any used column are dropped (listwise, as Stata does).
+
+    The second stage's (and each first stage's) ``stats``: ``r2`` (of the full model, fixed
+    effects included), ``r2_within`` (of the partialled model, what ivreg2's partial()
+    prints; only with fixed effects), ``rss``, ``rmse``, ``model_f`` with ``model_f_df1``,
+    ``model_f_df2`` and ``model_f_p`` (ivreg2's e(F): all slopes, small-sample covariance;
+    NaN when clustered with fewer clusters than slopes + 1), ``df_resid``,
+    ``absorbed_dof`` and, when clustered, ``n_clusters``.
+    """
+    endog_names = [endog] if isinstance(endog, str) else list(endog)
+    instrument_names = list(instruments)
+    exog_names = list(exog)
+    fe_names = list(fixed_effects)
+    vce = _resolve_vce(vce, cluster)
+    _validate(data, depvar, endog_names, instrument_names, exog_names, fe_names, cluster)
+
+    design = _build_design(data, depvar, endog_names, instrument_names, exog_names, fe_names, cluster)
+    _check_rank(design, endog_names, instrument_names)
+
+    second_stage = _fit_linearmodels(
+        design,
+        response=design.y,
+        centered_ss=float(design.centered_ss[0]),
+        exog=design.exog,
+        exog_names=design.exog_names,
+        endog=design.endog,
+        endog_names=endog_names,
+        vce=vce,
+        small=small,
+        info={
+            "estimator": "2sls",
+            "depvar": depvar,
+            "instruments": " ".join(instrument_names),
+            "fixed_effects": " ".join(fe_names),
+            "vce": vce,
+            "cluster": cluster or "",
+            "small": str(small),
+            "underid_test": "Anderson canon. corr. LM" if vce == "iid" else "Kleibergen-Paap rk LM",
+        },
+    )
+    first_stage = {
+        name: _fit_linearmodels(
+            design,
+            response=design.endog[:, j],
+            centered_ss=float(design.centered_ss[1 + j]),
+            exog=np.column_stack([design.instruments, design.exog]),
+            exog_names=[*instrument_names, *design.exog_names],
+            endog=None,
+            endog_names=[],
+            vce=vce,
+            small=small,
+            info={
+                "estimator": "ols",
+                "depvar": name,
+                "fixed_effects": " ".join(fe_names),
+                "vce": vce,
+                "cluster": cluster or "",
+                "small": str(small),
+            },
+        )
+        for j, name in enumerate(endog_names)
+    }
+    diagnostics = _identification_diagnostics(design, endog_names, vce)
+    return IVResult(second_stage=second_stage, first_stage=first_stage, diagnostics=diagnostics)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _resolve_vce(vce: Vce | None, cluster: str | None) -> Vce:
+    if vce is None:
+        return "cluster" if cluster is not None else "robust"
+    if vce not in _LINEARMODELS_COV_TYPE:
+        raise ValueError(f"vce must be one of {sorted(_LINEARMODELS_COV_TYPE)}, got {vce!r}")
+    if vce == "cluster" and cluster is None:
+        raise ValueError("vce='cluster' needs the cluster column")
+    if vce != "cluster" and cluster is not None:
+        raise ValueError(f"cluster={cluster!r} was given but vce={vce!r}; use vce='cluster'")
+    return vce
+
+
+def _validate(
+    data: pd.DataFrame,
+    depvar: str,
+    endog: list[str],
+    instruments: list[str],
+    exog: list[str],
+    fixed_effects: list[str],
+    cluster: str | None,
+) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if not endog:
+        raise ValueError("at least one endogenous regressor is needed")
+    if len(instruments) < len(endog):
+        raise ValueError(
+            f"order condition fails: {len(instruments)} excluded instrument(s) for "
+            f"{len(endog)} endogenous regressor(s)"
+        )
+    if len(set(fixed_effects)) < len(fixed_effects):
+        raise ValueError(f"a fixed effect is listed more than once: {fixed_effects}")
+    if CONSTANT_TERM in exog:
+        raise ValueError(f"{CONSTANT_TERM!r} is reserved for the constant, which is included unless absorbed")
+    numeric_roles = {"depvar": [depvar], "endog": endog, "instruments": instruments, "exog": exog}
+    grouping = [*fixed_effects, *([cluster] if cluster is not None else [])]
+    require_columns(data, [*(c for cols in numeric_roles.values() for c in cols), *grouping])
+    seen: dict[str, str] = {}
+    for role, columns in numeric_roles.items():
+        for column in columns:
+            if column in seen:
+                raise ValueError(f"column {column!r} is given both as {seen[column]} and as {role}")
+            seen[column] = role
+    _require_finite_numeric(data, list(seen))
+
+
+def require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise a ValueError naming the columns that ``data`` lacks."""
+    missing = [c for c in dict.fromkeys(columns) if c not in data.columns]
+    if missing:
+        raise ValueError(f"data has no column(s) {missing}")
+
+
+def _require_finite_numeric(data: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise a ValueError naming columns that are not numeric or hold +-inf (NaN is allowed:
+    such rows are dropped)."""
+    for column in columns:
+        values = data[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            raise ValueError(f"column {column!r} must be numeric, has dtype {values.dtype}")
+        if np.isinf(values.to_numpy(dtype=float)).any():
+            raise ValueError(f"column {column!r} holds infinite values")
+
+
+def _build_design(
+    data: pd.DataFrame,
+    depvar: str,
+    endog: list[str],
+    instruments: list[str],
+    exog: list[str],
+    fixed_effects: list[str],
+    cluster: str | None,
+) -> _Design:
+    numeric = [depvar, *endog, *instruments, *exog]
+    grouping = list(dict.fromkeys([*fixed_effects, *([cluster] if cluster is not None else [])]))
+    sample = data[numeric + [g for g in grouping if g not in numeric]].dropna()
+    n = len(sample)
+    if n == 0:
+        raise ValueError("no complete observations after dropping rows with missing values")
+    values = sample[numeric].to_numpy(dtype=float)
+    k1, l1 = len(endog), len(instruments)
+    centered_ss = ((values[:, : 1 + k1] - values[:, : 1 + k1].mean(axis=0)) ** 2).sum(axis=0)
+
+    if fixed_effects:
+        values, absorbed_dof = absorb_fixed_effects(values, sample[fixed_effects])
+        exog_names = list(exog)
+    else:
+        values = np.column_stack([values, np.ones(n)])
+        absorbed_dof = 0
+        exog_names = [*exog, CONSTANT_TERM]
+
+    clusters = None
+    n_clusters = 0
+    if cluster is not None:
+        clusters = pd.factorize(sample[cluster])[0]
+        n_clusters = int(clusters.max()) + 1
+        if n_clusters < 2:
+            raise ValueError(f"cluster column {cluster!r} has fewer than two clusters in the sample")
+
+    design = _Design(
+        y=values[:, 0],
+        endog=values[:, 1 : 1 + k1],
+        instruments=values[:, 1 + k1 : 1 + k1 + l1],
+        exog=values[:, 1 + k1 + l1 :],
+        exog_names=exog_names,
+        instrument_names=list(instruments),
+        clusters=clusters,
+        n_clusters=n_clusters,
+        absorbed_dof=absorbed_dof,
+        centered_ss=centered_ss,
+    )
+    if design.nobs <= design.n_instruments_total:
+        raise ValueError(
+            f"{design.nobs} observations are too few for {design.n_instruments_total} instruments "
+            "(including absorbed fixed-effect levels)"
+        )
+    return design
+
+
+def absorb_fixed_effects(values: np.ndarray, groups: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Demean the columns of ``values`` on the fixed effects in ``groups`` (and so on the constant).
+
+    Returns the demeaned copy and the rank of the fixed-effect dummies including the
+    constant, counted as :func:`analysis.fixed_effects.absorbed_degrees_of_freedom` counts
+    it without clustering (exact for one or two fixed effects).
+    """
+    codes = {name: pd.factorize(groups[name], sort=True)[0].astype(np.int64) for name in groups.columns}
+    demeaned, converged = demean(
+        np.ascontiguousarray(values, dtype=float),
+        np.column_stack(list(codes.values())).astype(np.uint64),
+        np.ones(values.shape[0]),
+        tol=DEMEAN_TOLERANCE,
+        maxiter=DEMEAN_MAX_ITERATIONS,
+    )
+    if not converged:
+        raise ValueError(f"absorbing fixed effects {list(groups.columns)} did not converge")
+    return demeaned, absorbed_degrees_of_freedom(codes).df_absorbed
+
+
+def _check_rank(design: _Design, endog: list[str], instruments: list[str]) -> None:
+    instrument_matrix = np.column_stack([design.instruments, design.exog])
+    if np.linalg.matrix_rank(instrument_matrix) < instrument_matrix.shape[1]:
+        raise ValueError(
+            f"the instruments {instruments} and exogenous regressors {design.exog_names} are "
+            "collinear (after absorbing the fixed effects)"
+        )
+    regressors = np.column_stack([design.endog, design.exog])
+    if np.linalg.matrix_rank(regressors) < regressors.shape[1]:
+        raise ValueError(
+            f"the regressors {[*endog, *design.exog_names]} are collinear "
+            "(after absorbing the fixed effects)"
+        )
+
+
+# --------------------------------------------------------------------------- estimation
+
+
+def _fit_linearmodels(
+    design: _Design,
+    *,
+    response: np.ndarray,
+    centered_ss: float,
+    exog: np.ndarray,
+    exog_names: list[str],
+    endog: np.ndarray | None,
+    endog_names: list[str],
+    vce: Vce,
+    small: bool,
+    info: Mapping[str, str],
+) -> RegressionResult:
+    """2SLS (or OLS when ``endog`` is None) with ivreg2's small-sample conventions.
+
+    linearmodels is always asked for the debiased covariance, which is ivreg2's ``small``
+    one; ivreg2 computes its model F from it in both modes. Without ``small`` the
+    covariance is rescaled to ivreg2's large-sample one (no degrees-of-freedom factors).
+    """
+    n = design.nobs
+    exog_frame = pd.DataFrame(exog, columns=exog_names) if exog.shape[1] else None
+    endog_frame = pd.DataFrame(endog, columns=endog_names) if endog is not None else None
+    instrument_frame = (
+        pd.DataFrame(design.instruments, columns=design.instrument_names) if endog is not None else None
+    )
+    cov_config: dict[str, object] = {"extra_df": design.absorbed_dof}
+    if vce == "cluster":
+        cov_config["clusters"] = design.clusters
+    fit = IV2SLS(pd.Series(response, name=info["depvar"]), exog_frame, endog_frame, instrument_frame).fit(
+        cov_type=_LINEARMODELS_COV_TYPE[vce], debiased=True, **cov_config
+    )
+    terms = [*endog_names, *exog_names]
+    params = fit.params[terms]
+    cov_small = fit.cov.loc[terms, terms]
+    n_params_total = len(terms) + design.absorbed_dof
+    if vce == "cluster":
+        df_resid = design.n_clusters - 1
+        large_sample_factor = (n - n_params_total) / (n - 1) * (design.n_clusters - 1) / design.n_clusters
+    else:
+        df_resid = n - n_params_total
+        large_sample_factor = (n - n_params_total) / n
+    cov = cov_small if small else cov_small * large_sample_factor
+    std_errors = pd.Series(np.sqrt(np.diag(cov)), index=terms)
+    statistic = params / std_errors
+    if small:
+        p_value = pd.Series(2 * stats.t.sf(np.abs(statistic), df_resid), index=terms)
+    else:
+        p_value = pd.Series(2 * stats.norm.sf(np.abs(statistic)), index=terms)
+
+    rss = float(fit.resids.to_numpy() @ fit.resids.to_numpy())
+    slope_terms = [t for t in terms if t != CONSTANT_TERM]
+    slope_params = params[slope_terms].to_numpy()
+    # A clustered covariance has rank at most G - 1: no joint test beyond that (as ivreg2).
+    if vce == "cluster" and len(slope_terms) > design.n_clusters - 1:
+        model_f = np.nan
+    else:
+        slope_cov = cov_small.loc[slope_terms, slope_terms].to_numpy()
+        model_f = float(slope_params @ np.linalg.solve(slope_cov, slope_params)) / len(slope_terms)
+    fit_stats = {
+        "r2": 1.0 - rss / centered_ss,
+        "rss": rss,
+        "rmse": float(np.sqrt(rss / (n - n_params_total if small else n))),
+        "model_f": model_f,
+        "model_f_df1": float(len(slope_terms)),
+        "model_f_df2": float(df_resid),
+        "model_f_p": float(stats.f.sf(model_f, len(slope_terms), df_resid)),
+        "df_resid": float(df_resid),
+        "absorbed_dof": float(design.absorbed_dof),
+    }
+    if design.absorbed_dof:
+        fit_stats["r2_within"] = 1.0 - rss / float(response @ response)
+    if vce == "cluster":
+        fit_stats["n_clusters"] = float(design.n_clusters)
+    return RegressionResult(
+        params=params,
+        std_errors=std_errors,
+        statistic=statistic,
+        p_value=p_value,
+        nobs=n,
+        stat_kind="t" if small else "z",
+        stats=fit_stats,
+        info=info,
+    )
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def _identification_diagnostics(design: _Design, endog_names: list[str], vce: Vce) -> dict[str, float]:
+    # Every statistic below is computed on the endogenous regressors and excluded
+    # instruments with the included exogenous regressors partialled out (Frisch-Waugh),
+    # as ivreg2 and ranktest do.
+    x1 = _residualise(design.endog, design.exog)
+    z1 = _residualise(design.instruments, design.exog)
+    n, k1 = x1.shape
+    l1 = z1.shape[1]
+    groups = design.clusters if vce == "cluster" else None
+    df2 = design.n_clusters - 1 if vce == "cluster" else n - design.n_instruments_total
+
+    out: dict[str, float] = {
+        "n_clusters": float(design.n_clusters) if vce == "cluster" else np.nan,
+        "absorbed_dof": float(design.absorbed_dof),
+        "first_stage_df1": float(l1),
+        "sanderson_windmeijer_df1": float(l1 - k1 + 1),
+        "diagnostics_df2": float(df2),
+    }
+
+    canonical = _canonical_correlations(x1, z1)
+    smallest = float(canonical.squared_correlations.min())
+    out["cragg_donald_f"] = smallest / (1.0 - smallest) * (n - design.n_instruments_total) / l1
+    out["underid_lm_df"] = float(l1 - k1 + 1)
+    if vce == "iid":
+        out["underid_lm"] = n * smallest
+        out["kleibergen_paap_f"] = np.nan
+    else:
+        out["underid_lm"] = _kleibergen_paap_rk(canonical, x1, z1, x1, groups)
+        wald_residuals = x1 - z1 @ canonical.reduced_form
+        kp_wald = _kleibergen_paap_rk(canonical, x1, z1, wald_residuals, groups)
+        out["kleibergen_paap_f"] = _chi2_to_f(kp_wald, l1, design, vce)
+    out["underid_lm_p"] = float(stats.chi2.sf(out["underid_lm"], l1 - k1 + 1))
+
+    fitted = z1 @ np.linalg.lstsq(z1, x1, rcond=None)[0]
+    for j, name in enumerate(endog_names):
+        first_stage_chi2 = _excluded_instruments_wald(x1[:, j], z1, groups, vce)
+        first_stage_f = _chi2_to_f(first_stage_chi2, l1, design, vce)
+        residual = x1[:, j] - z1 @ np.linalg.lstsq(z1, x1[:, j], rcond=None)[0]
+        out[f"first_stage_f[{name}]"] = first_stage_f
+        out[f"first_stage_f_p[{name}]"] = float(stats.f.sf(first_stage_f, l1, df2))
+        out[f"partial_r2[{name}]"] = 1.0 - float(residual @ residual) / float(x1[:, j] @ x1[:, j])
+
+        # Sanderson & Windmeijer (2016): the part of x_j not explained by the instrumented
+        # other endogenous regressors, tested on the excluded instruments with
+        # L1 - K1 + 1 numerator degrees of freedom. With one endogenous regressor it is
+        # the first-stage test itself.
+        others = [i for i in range(k1) if i != j]
+        conditional = x1[:, j]
+        if others:
+            delta = np.linalg.lstsq(fitted[:, others], x1[:, j], rcond=None)[0]
+            conditional = x1[:, j] - x1[:, others] @ delta
+        sw_chi2 = _excluded_instruments_wald(conditional, z1, groups, vce)
+        sw_f = _chi2_to_f(sw_chi2, l1 - k1 + 1, design, vce)
+        out[f"sanderson_windmeijer_f[{name}]"] = sw_f
+        out[f"sanderson_windmeijer_f_p[{name}]"] = float(stats.f.sf(sw_f, l1 - k1 + 1, df2))
+        out[f"sanderson_windmeijer_chi2[{name}]"] = sw_chi2
+        out[f"sanderson_windmeijer_chi2_p[{name}]"] = float(stats.chi2.sf(sw_chi2, l1 - k1 + 1))
+    return out
+
+
+def _residualise(target: np.ndarray, regressors: np.ndarray) -> np.ndarray:
+    if regressors.shape[1] == 0:
+        return target.copy()
+    return target - regressors @ np.linalg.lstsq(regressors, target, rcond=None)[0]
+
+
+def _chi2_to_f(chi2: float, df1: int, design: _Design, vce: Vce) -> float:
+    """ivreg2's conversion of an unscaled Wald statistic to its small-sample F."""
+    n = design.nobs
+    residual_dof = n - design.n_instruments_total
+    if vce == "cluster":
+        g = design.n_clusters
+        return chi2 / (n - 1) * residual_dof * (g - 1) / g / df1
+    return chi2 / n * residual_dof / df1
+
+
+def _group_scores(scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """Scores summed within clusters (rows are their own clusters when ``groups`` is None)."""
+    if groups is None:
+        return scores
+    summed = np.zeros((int(groups.max()) + 1, scores.shape[1]))
+    np.add.at(summed, groups, scores)
+    return summed
+
+
+def _excluded_instruments_wald(response: np.ndarray, z1: np.ndarray, groups: np.ndarray | None, vce: Vce) -> float:
+    """Wald statistic that all coefficients are zero in the OLS of ``response`` on ``z1``,
+    with ivreg2's unscaled covariance: RSS/N * (Z'Z)^-1 (iid), HC0 or CR0 sandwich."""
+    zz_inv = np.linalg.inv(z1.T @ z1)
+    coef = zz_inv @ (z1.T @ response)
+    residual = response - z1 @ coef
+    if vce == "iid":
+        cov = float(residual @ residual) / len(response) * zz_inv
+    else:
+        scores = _group_scores(z1 * residual[:, None], groups)
+        cov = zz_inv @ (scores.T @ scores) @ zz_inv
+    return float(coef @ np.linalg.solve(cov, coef))
+
+
+@dataclass(frozen=True)
+class _Canonical:
+    """Canonical correlations of X1 and Z1 via the SVD of theta = chol(Qzz)' Pi chol(Qxx)^-1."""
+
+    theta: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    squared_correlations: np.ndarray
+    reduced_form: np.ndarray
+    x_chol_inv: np.ndarray
+    z_chol_inv: np.ndarray
+
+
+def _canonical_correlations(x1: np.ndarray, z1: np.ndarray) -> _Canonical:
+    n = x1.shape[0]
+    qzz = z1.T @ z1 / n
+    qzx = z1.T @ x1 / n
+    qxx = x1.T @ x1 / n
+    z_chol = linalg.cholesky(qzz, lower=False)
+    x_chol = linalg.cholesky(qxx, lower=False)
+    z_chol_inv = linalg.solve_triangular(z_chol, np.eye(z1.shape[1]), lower=False)
+    x_chol_inv = linalg.solve_triangular(x_chol, np.eye(x1.shape[1]), lower=False)
+    reduced_form = linalg.cho_solve((z_chol, False), qzx)
+    theta = z_chol @ reduced_form @ x_chol_inv
+    left, singular, right_t = np.linalg.svd(theta, full_matrices=True)
+    if singular.max() >= 1.0:
+        raise ValueError("an instrument is collinear with an endogenous regressor (canonical correlation 1)")
+    return _Canonical(
+        theta=theta,
+        left=left,
+        right=right_t.T,
+        squared_correlations=singular**2,
+        reduced_form=reduced_form,
+        x_chol_inv=x_chol_inv,
+        z_chol_inv=z_chol_inv,
+    )
+
+
+def _symmetric_sqrt(matrix: np.ndarray) -> np.ndarray:
+    eigenvalues, eigenvectors = np.linalg.eigh(matrix)
+    return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
+
+
+def _kleibergen_paap_rk(
+    canonical: _Canonical,
+    x1: np.ndarray,
+    z1: np.ndarray,
+    residuals: np.ndarray,
+    groups: np.ndarray | None,
+) -> float:
+    """Kleibergen-Paap (2006) rk statistic for H0: rank = K1 - 1, as ranktest computes it.
+
+    ``residuals`` are X1 itself for the LM version and the reduced-form residuals for the
+    Wald version. The statistic is N * lambda' V^-1 lambda, where lambda projects vec(theta)
+    on the singular vectors of the K1-th (smallest) canonical correlation and V is the
+    robust or cluster-robust covariance of vec(theta).
+    """
+    n, k1 = x1.shape
+    l1 = z1.shape[1]
+    # Row i of the score matrix is kron(residuals_i, z1_i), matching vec(theta) column-major.
+    scores = (residuals[:, :, None] * z1[:, None, :]).reshape(n, k1 * l1)
+    scores = _group_scores(scores, groups)
+    score_cov = scores.T @ scores / n
+    transform = np.kron(canonical.x_chol_inv.T, canonical.z_chol_inv.T)
+    theta_cov = transform @ score_cov @ transform.T
+
+    kk = k1 - 1
+    u12 = canonical.left[:kk, kk:]
+    u22 = canonical.left[kk:, kk:]
+    v12 = canonical.right[:kk, kk:]
+    v22 = canonical.right[kk:, kk:]
+    a_q = np.vstack([u12, u22]) @ np.linalg.solve(u22, _symmetric_sqrt(u22 @ u22.T))
+    b_q = _symmetric_sqrt(v22 @ v22.T) @ np.linalg.solve(v22.T, np.vstack([v12, v22]).T)
+    projection = np.kron(b_q, a_q.T)
+    lam = projection @ canonical.theta.reshape(-1, order="F")
+    lam_cov = projection @ theta_cov @ projection.T
+    lam_cov = (lam_cov + lam_cov.T) / 2
+    return float(n * lam @ np.linalg.solve(lam_cov, lam))
