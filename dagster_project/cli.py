@@ -37,12 +37,17 @@ def prepare_dagster_home() -> Path:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from dagster_project.synthetic import generate_vintage
+    from dagster_project.synthetic import DEFAULT_SEED, DEFAULT_VINTAGE_ID, generate_vintage
 
     landing = Path(args.landing).resolve() if args.landing else settings.landing_dir()
     started = time.perf_counter()
     path = generate_vintage(
-        landing, vintage_id=args.vintage, seed=args.seed, scale=args.scale, file_format=args.format, progress=_say
+        landing,
+        vintage_id=args.vintage or DEFAULT_VINTAGE_ID,
+        seed=DEFAULT_SEED if args.seed is None else args.seed,
+        scale=args.scale,
+        file_format=args.format,
+        progress=_say,
     )
     _say(f"synthetic vintage written to {path} in {time.perf_counter() - started:.1f} s")
     return 0
@@ -111,9 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     synth = commands.add_parser("synth", help="write a synthetic vintage in the raw data contract")
-    synth.add_argument("--seed", type=int, default=42)
+    synth.add_argument("--seed", type=int, default=None, help="random seed (default 42)")
     synth.add_argument("--scale", type=float, default=1.0, help="1.0 = paper scale (~24,000 firm-years)")
-    synth.add_argument("--vintage", default="2024-06", help="vintage id, the folder name under the landing dir")
+    synth.add_argument("--vintage", default=None, help="vintage id, the folder name under the landing dir (default 2024-06)")
     synth.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     synth.add_argument("--landing", default=None, help="landing folder (default data/landing)")
     synth.set_defaults(handler=cmd_synth)
@@ -131,7 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except (FileExistsError, ValueError, LookupError) as error:
+        # Bad input (an existing vintage, a bad scale, an unknown vintage id): say what, no traceback.
+        print(f"nqp {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from dagster_project.estimation.defs import defs as estimation_defs
 from dagster_project.index.defs import defs as index_defs
 from dagster_project.ingest.defs import defs as ingest_defs
+from dagster_project.quality.defs import defs as quality_defs
 from dagster_project.reporting.defs import defs as reporting_defs
 from dagster_project.transform.defs import defs as transform_defs
 
@@ -24,6 +25,7 @@ materialize_all = define_asset_job(
 defs = Definitions.merge(
     ingest_defs,
     transform_defs,
+    quality_defs,
     index_defs,
     estimation_defs,
     reporting_defs,

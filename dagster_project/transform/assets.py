@@ -47,7 +47,7 @@ def ensure_manifest() -> Path:
     if not manifest.exists() or manifest.stat().st_mtime < _newest_project_file_mtime(DBT_PROJECT.project_dir):
         # Parsing renders profiles.yml, which reads the warehouse path from the environment.
         os.environ.setdefault("NQP_WAREHOUSE_PATH", str(settings.warehouse_path()))
-        DBT_PROJECT.prepare()
+        DBT_PROJECT.preparer.prepare(DBT_PROJECT)
     return manifest
 
 

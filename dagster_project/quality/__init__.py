@@ -1,0 +1,1 @@
+"""Quality: Great Expectations suites run as blocking Dagster asset checks."""
