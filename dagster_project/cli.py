@@ -96,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _say(f"reports ({len(reports)} files) in {settings.reports_dir()}:")
     for path in reports:
         print(f"  {path}")
-    _say("open the UI with `make ui`; query with duckdb -readonly " + str(settings.warehouse_path()))
+    _say("open the UI with `make ui`; query with `.venv/bin/nqp sql \"select ...\"` (read-only)")
     return 0
 
 
@@ -109,6 +109,24 @@ def cmd_ui(args: argparse.Namespace) -> int:
     _say(f"serving the asset graph on http://{args.host}:{args.port} (Ctrl-C stops)")
     os.chdir(settings.PROJECT_ROOT)
     os.execvp(command[0], command)
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    warehouse = settings.warehouse_path()
+    if not warehouse.exists():
+        raise LookupError(f"no warehouse at {warehouse}: run `make run` first")
+    # Read-only, so a query never blocks or alters a run; DuckDB's own CLI works the same way (-readonly).
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        try:
+            relation = conn.sql(args.query)
+        except duckdb.Error as error:
+            print(f"nqp sql: {error}", file=sys.stderr)
+            return 2
+        if relation is not None:
+            relation.show(max_rows=args.max_rows, max_width=200)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="generate the default vintage if none, materialize every asset")
     run.add_argument("--vintage", default=None, help="vintage to build (default: the newest loaded)")
     run.set_defaults(handler=cmd_run)
+
+    sql = commands.add_parser("sql", help="run a SQL query on the warehouse, read-only")
+    sql.add_argument("query")
+    sql.add_argument("--max-rows", type=int, default=40)
+    sql.set_defaults(handler=cmd_sql)
 
     ui = commands.add_parser("ui", help="serve the Dagster UI (dagster dev) on 127.0.0.1")
     ui.add_argument("--host", default="127.0.0.1")

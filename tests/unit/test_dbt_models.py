@@ -45,16 +45,23 @@ FCT_FIRM_YEARS_COLUMNS = [
     "stock_code", "fiscal_year", "province_code", "region", "industry_code", "heavy_polluting", "high_tech",
     "ai", "ai_patent", "ai_did", "ai_count", "ai_patent_count",
     "roa", "size", "top1", "lev", "inde", "age", "both", "green", "sa_abs", "human_capital",
-    "rd_salary_share", "rd_staff_share", "high_edu_share", "fixed_asset_share", "manufacturing_cost_share",
+    "rd_salary_share", "rd_staff_share", "high_edu_share", "high_edu_imputed", "fixed_asset_share",
+    "manufacturing_cost_share",
     "rd_depreciation_share", "rd_lease_share", "rd_direct_input_share", "intangible_asset_share",
     "asset_turnover", "inverse_equity_multiplier",
     "ln_output", "ln_capital", "ln_labour", "ln_intermediate",
     "vintage_id",
 ]
 WINSORIZED = [
+    "ai", "ai_patent", "green",
     "roa", "size", "top1", "lev", "inde", "age", "sa_abs", "human_capital", *table1_weights(),
     "ln_output", "ln_capital", "ln_labour", "ln_intermediate",
 ]
+# Built inside the mart (imputed, then winsorized), so absent from int_firm_years_filtered.
+IMPUTED_IN_MART = ["high_edu_share"]
+# Task B2: one query per rule type and model keeps the build, and Dagster's asset checks,
+# at this many data tests at most (183 when every column had its own tests).
+MAX_DATA_TESTS = 50
 
 
 def _yaml(path: Path) -> dict:
@@ -137,7 +144,11 @@ def built(tmp_path_factory):
         filtered = conn.execute("select * from intermediate.int_firm_years_filtered").df()
     raw = {t.name: pd.read_parquet(vintage_dir / f"{t.name}.parquet") for t in RAW_TABLES}
     truth = json.loads((vintage_dir / "truth.json").read_text(encoding="utf-8"))
-    return {"mart": mart, "filtered": filtered, "raw": raw, "truth": truth, "work": work, "warehouse": warehouse}
+    run_results = json.loads((work / "target" / "run_results.json").read_text(encoding="utf-8"))
+    return {
+        "mart": mart, "filtered": filtered, "raw": raw, "truth": truth, "run_results": run_results,
+        "work": work, "warehouse": warehouse,
+    }
 
 
 def _seed(name: str) -> pd.DataFrame:
@@ -172,7 +183,9 @@ def _reference_sample(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
     The rule dropping firm-years with a missing model variable is left out on purpose:
     the generator plants no missing value, so the mart must drop none (the key
-    comparison in the test would show it).
+    comparison in the test would show it). high_edu_share is imputed over this sample
+    as documented: the industry-year median of the disclosed shares, else the year's
+    (pandas' median averages the middle pair, as DuckDB's does).
     """
     fin = raw["financials"].sort_values(["stock_code", "fiscal_year"]).copy()
     previous = fin.groupby("stock_code")[["fiscal_year", "total_assets"]].shift(1)
@@ -204,23 +217,34 @@ def _reference_sample(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
     age_years = frame["fiscal_year"] - pd.to_datetime(frame["incorporation_date"]).dt.year
     size_million = np.log(frame["total_assets"] / 1e6)
     average_assets = ((frame["total_assets"] + frame["prior_total_assets"]) / 2).fillna(frame["total_assets"])
+    human_capital = frame["bachelor_staff"] / frame["employees"]
+    industry_year_median = human_capital.groupby([frame["industry_code"], frame["fiscal_year"]]).transform("median")
+    year_median = human_capital.groupby(frame["fiscal_year"]).transform("median")
     return pd.DataFrame(
         {
             "stock_code": frame["stock_code"],
             "fiscal_year": frame["fiscal_year"],
             "ai_count": frame["ai_count"],
             "ai_patent_count": frame["ai_patent_count"],
+            "green_count": frame["green_count"],
             "ai": np.log1p(frame["ai_count"]),
+            "ai_patent": np.log1p(frame["ai_patent_count"]),
             "green": np.log1p(frame["green_count"]),
             "roa": frame["net_profit"] / frame["total_assets"],
             "lev": frame["total_liabilities"] / frame["total_assets"],
             "top1": frame["top1_share_pct"] / 100,
             "asset_turnover": frame["operating_income"] / average_assets,
-            "high_edu_share": frame["bachelor_staff"].fillna(0) / frame["employees"],
-            "human_capital": frame["bachelor_staff"] / frame["employees"],
+            "high_edu_share": human_capital.fillna(industry_year_median).fillna(year_median),
+            "high_edu_imputed": human_capital.isna().astype(int),
+            "human_capital": human_capital,
             "sa_abs": (-0.737 * size_million + 0.043 * size_million**2 - 0.040 * age_years).abs(),
         }
     ).sort_values(["stock_code", "fiscal_year"], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def reference(built) -> pd.DataFrame:
+    return _reference_sample(built["raw"])
 
 
 def _assert_close(actual: pd.Series, expected: pd.Series, name: str) -> None:
@@ -243,34 +267,55 @@ def test_mart_rows_are_exactly_the_planted_sample(built):
     planted = truth["planted_counts"]
     assert mart["ai_count"].sum() == planted["sample_keyword_ai_patents"]
     assert mart["ai_patent_count"].sum() == planted["sample_ai_ipc_patents"]
-    assert int(np.expm1(mart["green"]).round().sum()) == planted["sample_green_patents"]
+    sample = built["filtered"][built["filtered"]["is_in_sample"]]
+    assert sample["green_count"].sum() == planted["sample_green_patents"]
     assert mart["human_capital"].notna().sum() == planted["sample_bachelor_disclosed"]
     assert mart["region"].value_counts().to_dict() == planted["sample_firm_years_by_region"]
 
 
 @pytest.mark.slow
-def test_mart_equals_an_independent_pandas_build(built):
+def test_mart_equals_an_independent_pandas_build(built, reference):
     mart = built["mart"]
-    reference = _reference_sample(built["raw"])
     assert list(zip(mart["stock_code"], mart["fiscal_year"])) == list(
         zip(reference["stock_code"], reference["fiscal_year"])
     )
-    for column in ("ai_count", "ai_patent_count"):
+    for column in ("ai_count", "ai_patent_count", "high_edu_imputed"):
         assert mart[column].tolist() == reference[column].tolist(), column
-    for column in ("ai", "green"):
-        _assert_close(mart[column], reference[column], column)
-    for column in ("roa", "lev", "top1", "asset_turnover", "high_edu_share", "human_capital", "sa_abs"):
+    for column in (
+        "ai", "ai_patent", "green", "roa", "lev", "top1", "asset_turnover", "high_edu_share", "human_capital", "sa_abs"
+    ):
         _assert_close(mart[column], _winsorized(reference[column]), column)
-    assert mart["ai_did"].tolist() == (reference["ai"] > reference["ai"].mean()).astype(int).tolist()
+    winsorized_ai = _winsorized(reference["ai"])
+    assert mart["ai_did"].tolist() == (winsorized_ai > winsorized_ai.mean()).astype(int).tolist()
 
 
 @pytest.mark.slow
-def test_mart_columns_are_the_documented_ones_and_every_variable_is_winsorized(built):
+def test_log_counts_are_clipped_and_high_edu_share_is_imputed_where_undisclosed(built, reference):
+    """Guards the two B2 decisions against the data, beyond equality with the reference:
+    winsorizing the log counts must actually bite at the top (else the test above could
+    not tell), and imputation must fill exactly the undisclosed firm-years, leaving
+    human_capital missing there."""
+    mart = built["mart"]
+    for column in ("ai", "ai_patent", "green"):
+        assert mart[column].max() < reference[column].max(), column
+    imputed = mart["high_edu_imputed"] == 1
+    assert imputed.any() and (~imputed).any()
+    assert mart.loc[imputed, "human_capital"].isna().all()
+    assert mart.loc[~imputed, "human_capital"].notna().all()
+    assert mart["high_edu_share"].notna().all()
+
+
+@pytest.mark.slow
+def test_mart_columns_are_the_documented_ones_and_every_variable_is_winsorized(built, reference):
     mart, filtered = built["mart"], built["filtered"]
     assert list(mart.columns) == FCT_FIRM_YEARS_COLUMNS
     sample = filtered[filtered["is_in_sample"]]
+    unwinsorized = sample.merge(
+        reference[["stock_code", "fiscal_year", *IMPUTED_IN_MART]], on=["stock_code", "fiscal_year"]
+    )
+    assert len(unwinsorized) == len(sample)
     for column in WINSORIZED:
-        lower, upper = np.nanpercentile(sample[column].astype(float), [1, 99])
+        lower, upper = np.nanpercentile(unwinsorized[column].astype(float), [1, 99])
         assert mart[column].min() == pytest.approx(lower, rel=RELATIVE_TOLERANCE), column
         assert mart[column].max() == pytest.approx(upper, rel=RELATIVE_TOLERANCE), column
 
@@ -280,6 +325,15 @@ def test_every_exclusion_is_counted_once(built):
     filtered = built["filtered"]
     assert filtered["is_in_sample"].sum() == len(built["mart"])
     assert (filtered["exclusion_reason"].isna() == filtered["is_in_sample"]).all()
+
+
+@pytest.mark.slow
+def test_build_runs_few_data_tests_and_every_unit_test(built):
+    kinds = pd.Series([result["unique_id"].split(".")[0] for result in built["run_results"]["results"]])
+    counts = kinds.value_counts().to_dict()
+    assert 0 < counts["test"] <= MAX_DATA_TESTS
+    declared_unit_tests = sum(len(_yaml(path).get("unit_tests", [])) for path in MODELS_DIR.rglob("*.yml"))
+    assert counts["unit_test"] == declared_unit_tests
 
 
 @pytest.mark.slow

@@ -102,14 +102,13 @@ computed as (
             + 0.043 * power({{ safe_ln('total_assets / 1e6') }}, 2)
             - 0.040 * firm_age_years
         )                                                                 as sa_abs,
+        -- Also the disclosed values of the Table 1 indicator high_edu_share, which
+        -- fct_firm_years completes by imputation over the analysis sample.
         {{ safe_divide('bachelor_staff', 'employees') }}                  as human_capital,
 
-        -- the eleven indicators of Table 1
+        -- the Table 1 indicators (high_edu_share: see human_capital)
         {{ safe_divide('rd_salaries', 'operating_income') }}              as rd_salary_share,
         {{ safe_divide('rd_staff', 'employees') }}                        as rd_staff_share,
-        -- Undisclosed bachelor counts enter the index as 0 (see docs): the paper's
-        -- Npro sample (24,302) keeps firm-years whose HumanCapital (N = 5,763) is missing.
-        {{ safe_divide('coalesce(bachelor_staff, 0)', 'employees') }}     as high_edu_share,
         {{ safe_divide('fixed_assets', 'total_assets') }}                 as fixed_asset_share,
         {{ safe_divide(
             'operating_cost_base - cash_paid_goods_services - cash_paid_employees',
