@@ -7,6 +7,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.validation import require_columns, require_dataframe, require_finite_numeric
+
 DESCRIPTIVE_COLUMNS: tuple[str, ...] = ("n", "mean", "sd", "min", "p50", "max")
 
 
@@ -17,26 +19,19 @@ def describe(data: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
     N - 1; ``p50`` is the middle value, or the average of the two middle values when N is
     even (Stata's percentile rule at p = 50). A variable with no value gives n = 0 and NaN.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    require_dataframe(data)
     variables = list(variables)
     if not variables:
         raise ValueError("variables must name at least one column")
-    missing = [name for name in variables if name not in data.columns]
-    if missing:
-        raise ValueError(f"data lacks column(s): {', '.join(map(str, missing))}")
+    require_columns(data, variables)
     repeated = sorted({name for name in variables if variables.count(name) > 1})
     if repeated:
         raise ValueError(f"variable(s) listed more than once: {', '.join(repeated)}")
+    require_finite_numeric(data, variables, allow_bool=True)
 
     rows = {}
     for name in variables:
-        column = data[name]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            raise ValueError(f"column {name!r} is not numeric (dtype {column.dtype})")
-        values = column.to_numpy(dtype=float, na_value=np.nan)
-        if np.isinf(values).any():
-            raise ValueError(f"column {name!r} has infinite value(s)")
+        values = data[name].to_numpy(dtype=float, na_value=np.nan)
         values = values[~np.isnan(values)]
         if values.size == 0:
             rows[name] = (0, np.nan, np.nan, np.nan, np.nan, np.nan)

@@ -45,7 +45,8 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy import stats
 
-from analysis.results import RegressionResult
+from analysis.results import DelegatesToRegression, RegressionResult
+from analysis.validation import require_columns, require_dataframe, require_finite_numeric
 
 CONSTANT = "_cons"
 DIFF, LEVEL = 0, 1
@@ -57,7 +58,7 @@ _AR_ORDERS = (1, 2)
 
 
 @dataclass(frozen=True)
-class DynamicPanelResult:
+class DynamicPanelResult(DelegatesToRegression):
     """Dynamic panel GMM estimates with the xtabond2 specification tests.
 
     ``regression`` holds the coefficients with z statistics; the same diagnostics are
@@ -81,20 +82,7 @@ class DynamicPanelResult:
     n_groups: int
     windmeijer: bool
 
-    @property
-    def params(self) -> pd.Series:
-        return self.regression.params
-
-    @property
-    def std_errors(self) -> pd.Series:
-        return self.regression.std_errors
-
-    @property
-    def nobs(self) -> int:
-        return self.regression.nobs
-
-    def tidy(self) -> pd.DataFrame:
-        return self.regression.tidy()
+    _regression = "regression"
 
 
 @dataclass(frozen=True)
@@ -179,8 +167,7 @@ class _Specification:
         cls, data, entity, time, depvar, lags, exog, predetermined, endog, gmm_lags,
         system, time_dummies, h,
     ) -> "_Specification":
-        if not isinstance(data, pd.DataFrame):
-            raise ValueError("data must be a pandas DataFrame")
+        require_dataframe(data)
         if not isinstance(lags, (int, np.integer)) or isinstance(lags, bool) or lags < 1:
             raise ValueError(f"lags must be a positive integer, got {lags!r}")
         first, last = _validated_gmm_lags(gmm_lags)
@@ -211,14 +198,8 @@ class _Specification:
                         f"variable {term.variable!r} is listed as both {earlier} and {kind}"
                     )
 
-        missing = [c for c in {entity, time, depvar, *variable_kind} if c not in data.columns]
-        if missing:
-            raise ValueError(f"columns not in data: {sorted(missing)}")
-        for column in (depvar, *variable_kind):
-            if not pd.api.types.is_numeric_dtype(data[column]) or pd.api.types.is_bool_dtype(data[column]):
-                raise ValueError(f"column {column!r} must be numeric")
-            if np.isinf(data[column].to_numpy(dtype=float)).any():
-                raise ValueError(f"column {column!r} contains infinite values")
+        require_columns(data, [entity, time, depvar, *variable_kind])
+        require_finite_numeric(data, [depvar, *variable_kind])
 
         gmm_styles = [_GmmStyle(depvar, first, last)]
         for variable, kind in variable_kind.items():

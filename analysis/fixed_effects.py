@@ -45,9 +45,9 @@ from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
 from analysis.results import RegressionResult
+from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
 
 CONSTANT_TERM = "const"
-VCE_TYPES: tuple[str, ...] = ("cluster", "robust", "iid")
 
 DEMEAN_TOLERANCE = 1e-12
 """LSMR tolerance of the within transformation. Far tighter than reghdfe's default 1e-8: on a
@@ -71,7 +71,7 @@ class AbsorbedDegreesOfFreedom:
     """Fixed effects that lie inside another absorbed fixed effect and add nothing."""
 
 
-def _is_nested(fine: np.ndarray, coarse: np.ndarray) -> bool:
+def is_nested(fine: np.ndarray, coarse: np.ndarray) -> bool:
     """True when every level of ``fine`` falls inside a single level of ``coarse``."""
     pairs = np.unique(fine.astype(np.int64) * (int(coarse.max()) + 1) + coarse)
     return len(pairs) == len(np.unique(fine))
@@ -101,10 +101,10 @@ def absorbed_degrees_of_freedom(
     active = list(names)
     for name in names:
         for other in active:
-            if other == name or not _is_nested(codes[other], codes[name]):
+            if other == name or not is_nested(codes[other], codes[name]):
                 continue
             # Identical partitions: keep the first one listed, drop the later.
-            if _is_nested(codes[name], codes[other]) and names.index(other) > names.index(name):
+            if is_nested(codes[name], codes[other]) and names.index(other) > names.index(name):
                 continue
             redundant[name] = levels[name]
             active.remove(name)
@@ -112,7 +112,7 @@ def absorbed_degrees_of_freedom(
 
     nested_in_cluster = []
     if cluster_codes is not None:
-        nested_in_cluster = [name for name in active if _is_nested(codes[name], cluster_codes)]
+        nested_in_cluster = [name for name in active if is_nested(codes[name], cluster_codes)]
         for name in nested_in_cluster:
             redundant[name] = levels[name]
     levels_nested = sum(levels[name] for name in nested_in_cluster)
@@ -135,18 +135,6 @@ def absorbed_degrees_of_freedom(
     return AbsorbedDegreesOfFreedom(df_absorbed, levels_nested, spanned)
 
 
-def _resolve_vce(vce: str | None, cluster: str | None) -> str:
-    if vce is None:
-        return "cluster" if cluster is not None else "robust"
-    if vce not in VCE_TYPES:
-        raise ValueError(f"vce must be one of {', '.join(VCE_TYPES)}, got {vce!r}")
-    if vce == "cluster" and cluster is None:
-        raise ValueError("vce='cluster' needs the name of a cluster column")
-    if vce != "cluster" and cluster is not None:
-        raise ValueError(f"cluster={cluster!r} was given but vce={vce!r}; use vce='cluster' or drop cluster")
-    return vce
-
-
 def _validate(
     data: pd.DataFrame,
     depvar: str,
@@ -155,13 +143,9 @@ def _validate(
     cluster: str | None,
     weights: str | None,
 ) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    require_dataframe(data)
     numeric = [depvar, *regressors] + ([weights] if weights is not None else [])
-    used = numeric + fixed_effects + ([cluster] if cluster is not None else [])
-    missing = [name for name in dict.fromkeys(used) if name not in data.columns]
-    if missing:
-        raise ValueError(f"data lacks column(s): {', '.join(map(str, missing))}")
+    require_columns(data, numeric + fixed_effects + ([cluster] if cluster is not None else []))
     model_terms = [depvar, *regressors]
     repeated = sorted({name for name in model_terms if model_terms.count(name) > 1})
     if repeated:
@@ -171,12 +155,7 @@ def _validate(
     repeated_fe = sorted({name for name in fixed_effects if fixed_effects.count(name) > 1})
     if repeated_fe:
         raise ValueError(f"fixed effect(s) listed more than once: {', '.join(repeated_fe)}")
-    for name in numeric:
-        column = data[name]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            raise ValueError(f"column {name!r} is not numeric (dtype {column.dtype})")
-        if np.isinf(column.to_numpy(dtype=float, na_value=np.nan)).any():
-            raise ValueError(f"column {name!r} has infinite value(s)")
+    require_finite_numeric(data, numeric, allow_bool=True)
     if weights is not None and (data[weights].dropna() <= 0).any():
         raise ValueError(f"weights column {weights!r} has zero or negative value(s)")
 
@@ -291,7 +270,7 @@ def fit_ols(
     """
     regressors = list(regressors)
     fixed_effects = list(fixed_effects)
-    vce = _resolve_vce(vce, cluster)
+    vce = resolve_vce(vce, cluster)
     _validate(data, depvar, regressors, fixed_effects, cluster, weights)
 
     used = list(dict.fromkeys([depvar, *regressors, *fixed_effects, *filter(None, [cluster, weights])]))

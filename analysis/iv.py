@@ -38,7 +38,8 @@ from pyfixest.core.demean import demean
 from scipy import linalg, stats
 
 from analysis.fixed_effects import absorbed_degrees_of_freedom
-from analysis.results import RegressionResult
+from analysis.results import DelegatesToRegression, RegressionResult
+from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
 
 Vce = Literal["iid", "robust", "cluster"]
 
@@ -55,7 +56,7 @@ _LINEARMODELS_COV_TYPE = {"iid": "unadjusted", "robust": "robust", "cluster": "c
 
 
 @dataclass(frozen=True)
-class IVResult:
+class IVResult(DelegatesToRegression):
     """A 2SLS fit: the structural equation, one first-stage regression per endogenous
     regressor, and the identification diagnostics.
 
@@ -80,31 +81,14 @@ class IVResult:
     first_stage: Mapping[str, RegressionResult]
     diagnostics: Mapping[str, float]
 
+    # params, std_errors, stats, nobs and tidy() are those of the structural equation.
+    _regression = "second_stage"
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "first_stage", MappingProxyType(dict(self.first_stage)))
         object.__setattr__(
             self, "diagnostics", MappingProxyType({k: float(v) for k, v in self.diagnostics.items()})
         )
-
-    @property
-    def params(self) -> pd.Series:
-        return self.second_stage.params
-
-    @property
-    def std_errors(self) -> pd.Series:
-        return self.second_stage.std_errors
-
-    @property
-    def stats(self) -> Mapping[str, float]:
-        return self.second_stage.stats
-
-    @property
-    def nobs(self) -> int:
-        return self.second_stage.nobs
-
-    def tidy(self) -> pd.DataFrame:
-        """The structural (second-stage) coefficients, one row per term."""
-        return self.second_stage.tidy()
 
 
 @dataclass(frozen=True)
@@ -164,7 +148,7 @@ def fit_iv(
     instrument_names = list(instruments)
     exog_names = list(exog)
     fe_names = list(fixed_effects)
-    vce = _resolve_vce(vce, cluster)
+    vce = resolve_vce(vce, cluster)
     _validate(data, depvar, endog_names, instrument_names, exog_names, fe_names, cluster)
 
     design = _build_design(data, depvar, endog_names, instrument_names, exog_names, fe_names, cluster)
@@ -220,18 +204,6 @@ def fit_iv(
 # --------------------------------------------------------------------------- inputs
 
 
-def _resolve_vce(vce: Vce | None, cluster: str | None) -> Vce:
-    if vce is None:
-        return "cluster" if cluster is not None else "robust"
-    if vce not in _LINEARMODELS_COV_TYPE:
-        raise ValueError(f"vce must be one of {sorted(_LINEARMODELS_COV_TYPE)}, got {vce!r}")
-    if vce == "cluster" and cluster is None:
-        raise ValueError("vce='cluster' needs the cluster column")
-    if vce != "cluster" and cluster is not None:
-        raise ValueError(f"cluster={cluster!r} was given but vce={vce!r}; use vce='cluster'")
-    return vce
-
-
 def _validate(
     data: pd.DataFrame,
     depvar: str,
@@ -241,8 +213,7 @@ def _validate(
     fixed_effects: list[str],
     cluster: str | None,
 ) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    require_dataframe(data)
     if not endog:
         raise ValueError("at least one endogenous regressor is needed")
     if len(instruments) < len(endog):
@@ -263,25 +234,7 @@ def _validate(
             if column in seen:
                 raise ValueError(f"column {column!r} is given both as {seen[column]} and as {role}")
             seen[column] = role
-    _require_finite_numeric(data, list(seen))
-
-
-def require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Raise a ValueError naming the columns that ``data`` lacks."""
-    missing = [c for c in dict.fromkeys(columns) if c not in data.columns]
-    if missing:
-        raise ValueError(f"data has no column(s) {missing}")
-
-
-def _require_finite_numeric(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Raise a ValueError naming columns that are not numeric or hold +-inf (NaN is allowed:
-    such rows are dropped)."""
-    for column in columns:
-        values = data[column]
-        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            raise ValueError(f"column {column!r} must be numeric, has dtype {values.dtype}")
-        if np.isinf(values.to_numpy(dtype=float)).any():
-            raise ValueError(f"column {column!r} holds infinite values")
+    require_finite_numeric(data, list(seen))
 
 
 def _build_design(

@@ -57,8 +57,8 @@ from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from analysis.fixed_effects import CONSTANT_TERM
-from analysis.iv import _require_finite_numeric, require_columns
-from analysis.results import TIDY_COLUMNS, RegressionResult
+from analysis.results import TIDY_COLUMNS, DelegatesToRegression, RegressionResult
+from analysis.validation import require_columns, require_dataframe, require_finite_numeric
 
 MODELS: tuple[str, ...] = ("logit", "probit")
 ORDERS: tuple[str, ...] = ("random", "data", "largest", "smallest")
@@ -79,35 +79,18 @@ DENSITY_GRID_POINTS = 256
 
 
 @dataclass(frozen=True)
-class PropensityScoreResult:
+class PropensityScoreResult(DelegatesToRegression):
     """The fitted treatment model and the score of every row it used."""
 
     model: RegressionResult
     scores: pd.Series
 
+    _regression = "model"
+
     def __post_init__(self) -> None:
         scores = self.scores.astype(float).copy()
         scores.name = "propensity_score"
         object.__setattr__(self, "scores", scores)
-
-    @property
-    def params(self) -> pd.Series:
-        return self.model.params
-
-    @property
-    def std_errors(self) -> pd.Series:
-        return self.model.std_errors
-
-    @property
-    def stats(self) -> Mapping[str, float]:
-        return self.model.stats
-
-    @property
-    def nobs(self) -> int:
-        return self.model.nobs
-
-    def tidy(self) -> pd.DataFrame:
-        return self.model.tidy()
 
 
 @dataclass(frozen=True)
@@ -172,8 +155,7 @@ def _binary_treatment(values: pd.Series, name: str) -> pd.Series:
 
 
 def _validate_frame(data: pd.DataFrame) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    require_dataframe(data)
     if not data.index.is_unique:
         raise ValueError("data must have a unique index: matches are reported by index label")
 
@@ -198,7 +180,7 @@ def propensity_scores(
     if CONSTANT_TERM in covariates:
         raise ValueError(f"{CONSTANT_TERM!r} is reserved for the constant, which is always included")
     require_columns(data, [treatment, *covariates])
-    _require_finite_numeric(data, [treatment, *covariates])
+    require_finite_numeric(data, [treatment, *covariates])
 
     sample = data[[treatment, *covariates]].dropna()
     outcome = _binary_treatment(sample[treatment], treatment).astype(float)
@@ -392,7 +374,7 @@ def match_nearest_neighbour(
         scores = propensity.scores
     else:
         require_columns(data, [treatment, score])
-        _require_finite_numeric(data, [treatment, score])
+        require_finite_numeric(data, [treatment, score])
         propensity = None
         scores = data.loc[data[[treatment, score]].notna().all(axis=1), score].astype(float)
     treated = _binary_treatment(data.loc[scores.index, treatment], treatment)
@@ -492,7 +474,7 @@ def balance_table(
     _validate_frame(data)
     covariates = list(covariates)
     require_columns(data, [treatment, *covariates])
-    _require_finite_numeric(data, covariates)
+    require_finite_numeric(data, covariates)
     treated = _check_same_sample(data, treatment, match_result).to_numpy()
     labels = match_result.treated.index
     matched_labels, matched_weights = _matched_rows(match_result)
@@ -532,7 +514,7 @@ def average_treatment_effect_on_treated(match_result: MatchResult, outcome: str)
     """
     sample = match_result.matched_sample
     require_columns(sample, [outcome])
-    _require_finite_numeric(sample, [outcome])
+    require_finite_numeric(sample, [outcome])
     values = sample[outcome]
     if values.isna().any():
         raise ValueError(f"outcome {outcome!r} is missing for {int(values.isna().sum())} matched row(s)")

@@ -33,9 +33,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from analysis.fixed_effects import _is_nested, fit_ols
-from analysis.iv import absorb_fixed_effects, require_columns
+from analysis.fixed_effects import fit_ols, is_nested
+from analysis.iv import absorb_fixed_effects
 from analysis.results import TIDY_COLUMNS, RegressionResult
+from analysis.validation import require_columns, require_dataframe
 
 MAX_COUNT_CELLS = 5_000_000
 """Draws are processed in batches whose resampling-count matrix has at most this many cells
@@ -236,8 +237,7 @@ def _validate(
     rng: np.random.Generator | None,
     level: float,
 ) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    require_dataframe(data)
     roles = [outcome, treatment, mediator, *controls]
     repeated = sorted({name for name in roles if roles.count(name) > 1})
     if repeated:
@@ -315,7 +315,7 @@ class _BootstrapDesign:
         n = len(sample)
         dense = sample[[outcome, mediator, treatment, *controls]].to_numpy(dtype=float)
         codes = {name: pd.factorize(sample[name], sort=True)[0] for name in fixed_effects}
-        within_units = [name for name in fixed_effects if _is_nested(codes[name], units)]
+        within_units = [name for name in fixed_effects if is_nested(codes[name], units)]
         across_units = [name for name in fixed_effects if name not in within_units]
         levels = np.array([int(codes[name].max()) + 1 for name in across_units], dtype=int)
         if levels.sum() > MAX_DUMMY_COLUMNS:
@@ -396,25 +396,27 @@ class _BootstrapDesign:
         """a (mediator on treatment + rest) and b (outcome on mediator, treatment + rest)."""
         outcome, mediator, treatment = 0, 1, 2
         rest = list(range(3, self.n_columns))
-        a = self._first_coefficient(cross_products, mediator, [treatment, *rest])
-        b = self._first_coefficient(cross_products, outcome, [mediator, treatment, *rest])
+        a = first_coefficient(cross_products, mediator, [treatment, *rest])
+        b = first_coefficient(cross_products, outcome, [mediator, treatment, *rest])
         return (
             a * self.scale[mediator] / self.scale[treatment],
             b * self.scale[outcome] / self.scale[mediator],
         )
 
-    @staticmethod
-    def _first_coefficient(cross_products: np.ndarray, response: int, regressors: list[int]) -> np.ndarray:
-        """First coefficient of each draw's minimum-norm least-squares fit.
 
-        Solved through the eigendecomposition of X'X, dropping eigenvalues below
-        SOLVER_RELATIVE_TOLERANCE of the largest: dummies of levels absent from a draw (zero
-        columns) and redundant dummies then leave the slopes of interest unaffected.
-        """
-        xtx = cross_products[:, regressors][:, :, regressors]
-        xty = cross_products[:, regressors, response]
-        eigenvalues, eigenvectors = np.linalg.eigh(xtx)
-        kept = eigenvalues > SOLVER_RELATIVE_TOLERANCE * eigenvalues[:, -1:]
-        inverse_eigenvalues = np.divide(1.0, eigenvalues, out=np.zeros_like(eigenvalues), where=kept)
-        projections = np.einsum("dij,di->dj", eigenvectors, xty)
-        return np.einsum("dj,dj,dj->d", eigenvectors[:, 0, :], inverse_eigenvalues, projections)
+def first_coefficient(cross_products: np.ndarray, response: int, regressors: list[int]) -> np.ndarray:
+    """For each draw d, the coefficient on column ``regressors[0]`` in the minimum-norm
+    least-squares fit of column ``response`` on the columns ``regressors``, given the draw's
+    cross-product matrix ``cross_products[d]`` of all columns (draws x columns x columns).
+
+    Solved through the eigendecomposition of X'X, dropping eigenvalues below
+    SOLVER_RELATIVE_TOLERANCE of the largest: dummies of levels absent from a draw (zero
+    columns) and redundant dummies then leave the slopes of interest unaffected.
+    """
+    xtx = cross_products[:, regressors][:, :, regressors]
+    xty = cross_products[:, regressors, response]
+    eigenvalues, eigenvectors = np.linalg.eigh(xtx)
+    kept = eigenvalues > SOLVER_RELATIVE_TOLERANCE * eigenvalues[:, -1:]
+    inverse_eigenvalues = np.divide(1.0, eigenvalues, out=np.zeros_like(eigenvalues), where=kept)
+    projections = np.einsum("dij,di->dj", eigenvectors, xty)
+    return np.einsum("dj,dj,dj->d", eigenvectors[:, 0, :], inverse_eigenvalues, projections)

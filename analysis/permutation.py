@@ -46,9 +46,9 @@ import pandas as pd
 from scipy import sparse
 
 from analysis.fixed_effects import fit_ols
-from analysis.iv import require_columns
-from analysis.mediation import _BootstrapDesign
+from analysis.mediation import first_coefficient
 from analysis.results import TIDY_COLUMNS, RegressionResult
+from analysis.validation import require_columns, require_dataframe
 
 MAX_DUMMY_COLUMNS = 300
 """Fixed effects enter the draws as dummies; the cost grows with the square of their count."""
@@ -228,7 +228,7 @@ class _SplitNormalEquations:
         normal[:, p:, :p] = dummy_by_z
         normal[:, :p, p:] = dummy_by_z.transpose(0, 2, 1)
         normal[:, p:, p:] = self.cell_dummies.T @ (counts[:, :, None] * self.cell_dummies)
-        coefficient = _BootstrapDesign._first_coefficient(normal, 0, list(range(1, p + n_dummies)))
+        coefficient = first_coefficient(normal, 0, list(range(1, p + n_dummies)))
         return coefficient * self.scale[0] / self.scale[1]
 
 
@@ -244,8 +244,7 @@ def _validate(
     rng: np.random.Generator,
     permute_by: str | None,
 ) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    require_dataframe(data)
     if term not in regressors:
         raise ValueError(f"term {term!r} is not among the regressors {regressors}")
     if group in [depvar, *regressors]:

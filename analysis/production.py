@@ -52,7 +52,7 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 from threadpoolctl import threadpool_limits
 
-from analysis.iv import _require_finite_numeric, require_columns
+from analysis.validation import require_columns, require_finite_numeric
 from analysis.results import RegressionResult
 
 CRITERIA: tuple[str, ...] = ("levpet", "moment")
@@ -280,7 +280,7 @@ def _validate(
     if repeated:
         raise ValueError(f"column(s) used in more than one role (entity/time/output/free/state/proxy): {repeated}")
     require_columns(data, roles)
-    _require_finite_numeric(data, [time, output, *free, *state, proxy])
+    require_finite_numeric(data, [time, output, *free, *state, proxy])
     if not isinstance(poly_degree, (int, np.integer)) or poly_degree < 1:
         raise ValueError(f"poly_degree must be a positive integer, got {poly_degree!r}")
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 import pandas as pd
@@ -74,3 +74,38 @@ class RegressionResult:
         rows += [(k, float(v), None) for k, v in self.stats.items()]
         rows += [(k, np.nan, v) for k, v in self.info.items()]
         return pd.DataFrame(rows, columns=["stat", "value", "text"])
+
+
+class DelegatesToRegression:
+    """Mixin for a result object that embeds one ``RegressionResult`` and reports its
+    coefficients, standard errors, statistics, ``nobs`` and ``tidy()`` as its own.
+
+    A subclass names the attribute that holds the embedded regression in ``_regression``
+    (a plain class attribute, so that dataclasses do not take it for a field).
+    """
+
+    _regression: ClassVar[str]
+
+    @property
+    def _embedded_regression(self) -> RegressionResult:
+        return getattr(self, self._regression)
+
+    @property
+    def params(self) -> pd.Series:
+        return self._embedded_regression.params
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return self._embedded_regression.std_errors
+
+    @property
+    def stats(self) -> Mapping[str, float]:
+        return self._embedded_regression.stats
+
+    @property
+    def nobs(self) -> int:
+        return self._embedded_regression.nobs
+
+    def tidy(self) -> pd.DataFrame:
+        """The embedded regression's coefficient table, one row per term."""
+        return self._embedded_regression.tidy()

@@ -64,8 +64,9 @@ import scipy.linalg
 from linearmodels.panel import PanelOLS, RandomEffects
 from scipy import optimize, stats
 
-from analysis.results import RegressionResult
+from analysis.results import DelegatesToRegression, RegressionResult
 from analysis.spatial_weights import SpatialWeights
+from analysis.validation import require_columns, require_dataframe
 
 FIXED_EFFECTS = ("none", "unit", "time", "twoways")
 MODELS = ("sar", "sdm", "sem")
@@ -104,13 +105,10 @@ class _Panel:
 
 
 def _panel(data: pd.DataFrame, columns: Sequence[str], weights: SpatialWeights, unit: str, time: str) -> _Panel:
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError("data must be a pandas DataFrame")
+    require_dataframe(data)
     if not isinstance(weights, SpatialWeights):
         raise ValueError("weights must be an analysis.spatial_weights.SpatialWeights")
-    for column in (*columns, unit, time):
-        if column not in data.columns:
-            raise ValueError(f"data has no column {column!r}")
+    require_columns(data, [*columns, unit, time])
     units = data[unit].astype(str)
     unknown = sorted(set(units) - set(weights.codes))
     absent = sorted(set(weights.codes) - set(units))
@@ -345,7 +343,7 @@ def _z_inference(params: pd.Series, std_errors: pd.Series) -> tuple[pd.Series, p
 
 
 @dataclass(frozen=True, eq=False)
-class SpatialPanelResult:
+class SpatialPanelResult(DelegatesToRegression):
     """A fitted SAR / SDM / SEM panel model.
 
     ``regression.params`` holds the regressors, their spatial lags ``W_<x>`` (SDM), the
@@ -367,30 +365,16 @@ class SpatialPanelResult:
     n_periods: int
     covariance_matrix: np.ndarray = field(repr=False)
 
+    _regression = "regression"
+
     def __post_init__(self) -> None:
         matrix = np.array(self.covariance_matrix, dtype=float, copy=True)
         matrix.flags.writeable = False
         object.__setattr__(self, "covariance_matrix", matrix)
 
     @property
-    def params(self) -> pd.Series:
-        return self.regression.params
-
-    @property
-    def std_errors(self) -> pd.Series:
-        return self.regression.std_errors
-
-    @property
     def log_likelihood(self) -> float:
         return float(self.regression.stats["log_likelihood"])
-
-    @property
-    def nobs(self) -> int:
-        return self.regression.nobs
-
-    @property
-    def stats(self) -> Mapping[str, float]:
-        return self.regression.stats
 
     @property
     def spatial_term(self) -> str:
@@ -403,9 +387,6 @@ class SpatialPanelResult:
     def covariance(self) -> pd.DataFrame:
         terms = list(self.params.index)
         return pd.DataFrame(np.array(self.covariance_matrix), index=terms, columns=terms)
-
-    def tidy(self) -> pd.DataFrame:
-        return self.regression.tidy()
 
 
 def fit_spatial_panel(
@@ -772,9 +753,7 @@ def hausman_fe_re(
     regressors = list(x)
     if not regressors or y in regressors:
         raise ValueError("x must name at least one regressor other than the outcome")
-    for column in (y, *regressors, unit, time):
-        if column not in data.columns:
-            raise ValueError(f"data has no column {column!r}")
+    require_columns(data, [y, *regressors, unit, time])
     frame = data[[unit, time, y, *regressors]].copy()
     if frame.isna().any().any():
         raise ValueError("data has missing values in the model columns")

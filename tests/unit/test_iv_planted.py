@@ -140,10 +140,10 @@ def test_input_is_not_mutated_and_result_is_frozen(strong_panel):
         ({"instruments": ["z1", "missing_column"]}, "missing_column"),
         ({"instruments": ["z1", "c1"]}, "'c1' is given both"),
         ({"endog": ["x", "c1"], "exog": ["c2"], "instruments": ["z1"]}, "order condition"),
-        ({"instruments": ["z1", "firm_name"]}, "'firm_name' must be numeric"),
-        ({"instruments": ["z1", "z_inf"]}, "'z_inf' holds infinite"),
+        ({"instruments": ["z1", "firm_name"]}, "'firm_name' is not numeric"),
+        ({"instruments": ["z1", "z_inf"]}, "'z_inf' has infinite"),
         ({"instruments": ["z1", "z1_copy"]}, "collinear"),
-        ({"cluster": None, "vce": "cluster"}, "needs the cluster column"),
+        ({"cluster": None, "vce": "cluster"}, "needs the name of a cluster column"),
         ({"vce": "hc3"}, "vce must be one of"),
     ],
 )

@@ -274,8 +274,8 @@ def test_the_callers_frame_is_left_untouched_and_results_are_frozen(small_panel)
 @pytest.mark.parametrize(
     ("change", "kwargs", "message"),
     [
-        (lambda d: d.drop(columns="ln_capital"), {}, r"no column\(s\) \['ln_capital'\]"),
-        (lambda d: d.assign(ln_capital=d["ln_capital"].astype(str)), {}, "'ln_capital' must be numeric"),
+        (lambda d: d.drop(columns="ln_capital"), {}, r"lacks column\(s\) \['ln_capital'\]"),
+        (lambda d: d.assign(ln_capital=d["ln_capital"].astype(str)), {}, "'ln_capital' is not numeric"),
         (lambda d: d.assign(ln_labour=np.where(d.index == 3, np.inf, d["ln_labour"])), {}, "infinite"),
         (lambda d: d.assign(year=d["year"] + 0.5), {}, "integer periods"),
         (lambda d: pd.concat([d, d.iloc[[0]]]), {}, "repeated e.g. firm=F00000, year=2015"),

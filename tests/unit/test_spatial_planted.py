@@ -177,7 +177,7 @@ def test_fit_rejects_bad_panels(contiguity):
         fit_spatial_panel(panel, "y", ["x1"], contiguity, fixed_effects="none", lee_yu=True, **fit)
     with pytest.raises(ValueError, match="model"):
         fit_spatial_panel(panel, "y", ["x1"], contiguity, model="sac", **fit)
-    with pytest.raises(ValueError, match="no column"):
+    with pytest.raises(ValueError, match="lacks column"):
         fit_spatial_panel(panel, "y", ["x9"], contiguity, **fit)
 
 
