@@ -9,12 +9,14 @@ not run in parallel against the warehouse.
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from dagster_project.estimation.defs import defs as estimation_defs
-from dagster_project.index.defs import defs as index_defs
-from dagster_project.ingest.defs import defs as ingest_defs
-from dagster_project.quality.defs import defs as quality_defs
-from dagster_project.reporting.defs import defs as reporting_defs
-from dagster_project.transform.defs import defs as transform_defs
+# Domain modules, not their Definitions objects: a code location module may hold only one
+# Definitions object at module scope.
+from dagster_project.estimation import defs as estimation
+from dagster_project.index import defs as index
+from dagster_project.ingest import defs as ingest
+from dagster_project.quality import defs as quality
+from dagster_project.reporting import defs as reporting
+from dagster_project.transform import defs as transform
 
 materialize_all = define_asset_job(
     "materialize_all",
@@ -23,11 +25,11 @@ materialize_all = define_asset_job(
 )
 
 defs = Definitions.merge(
-    ingest_defs,
-    transform_defs,
-    quality_defs,
-    index_defs,
-    estimation_defs,
-    reporting_defs,
+    ingest.defs,
+    transform.defs,
+    quality.defs,
+    index.defs,
+    estimation.defs,
+    reporting.defs,
     Definitions(jobs=[materialize_all], executor=in_process_executor),
 )

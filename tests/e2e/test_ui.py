@@ -38,6 +38,10 @@ mutation($params: ExecutionParams!) {
 """
 RUN_STATUS = 'query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }'
 REPOSITORY_QUERY = "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
+LOAD_ERRORS = (
+    "{ workspaceOrError { ... on Workspace { locationEntries { name "
+    "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+)
 
 
 def _free_port() -> int:
@@ -75,6 +79,9 @@ def webserver(pipeline_run):
                 repositories = _graphql(port, REPOSITORY_QUERY)["repositoriesOrError"].get("nodes")
                 if repositories:
                     break
+                entries = _graphql(port, LOAD_ERRORS)["workspaceOrError"]["locationEntries"]
+                errors = [e["locationOrLoadError"] for e in entries if e["locationOrLoadError"]]
+                assert not any(e["__typename"] == "PythonError" for e in errors), errors
             except OSError:
                 pass
             assert process.poll() is None, "webserver exited"
