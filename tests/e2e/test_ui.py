@@ -1,13 +1,16 @@
 """The Dagster UI serves the whole asset graph and launches a materialization.
 
-Starts the real webserver on 127.0.0.1 against the e2e warehouse, reads the asset graph
-through its GraphQL API (what the UI itself calls) and launches a run of two assets the
-way the UI's Materialize button does.
+Starts `dagster dev` (webserver and daemon, as the README's `make ui` does) on 127.0.0.1
+against the e2e warehouse, reads the asset graph through its GraphQL API (what the UI
+itself calls) and launches a run of two assets the way the UI's Materialize button does;
+the daemon dequeues it and the run must succeed.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -66,11 +69,12 @@ def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
 def webserver(pipeline_run):
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "dagster_webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
         cwd=ROOT,
         env=pipeline_run.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # dagster dev starts a webserver, a daemon and code servers: stop them all
     )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -89,8 +93,12 @@ def webserver(pipeline_run):
             time.sleep(2)
         yield port, repositories[0]
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def test_ui_shows_the_whole_asset_graph(webserver):
