@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 from dagster import ConfigurableResource
+from dagster_duckdb import DuckDBResource
 from pydantic import Field
+
+from dagster_project.provenance import Provenance, provenance_for
 
 
 class VintageSelection(ConfigurableResource):
@@ -28,3 +33,9 @@ class VintageSelection(ConfigurableResource):
         if wanted not in loaded:
             raise LookupError(f"vintage {wanted!r} is not loaded; loaded vintages: {', '.join(loaded)}")
         return wanted
+
+    @contextmanager
+    def session(self, warehouse: DuckDBResource) -> Iterator[tuple[duckdb.DuckDBPyConnection, Provenance]]:
+        """A warehouse connection and the provenance (vintage, synthetic flag, code) of this run's vintage."""
+        with warehouse.get_connection() as conn:
+            yield conn, provenance_for(conn, self.resolve(conn))

@@ -8,7 +8,6 @@ from analysis.descriptives import describe
 from analysis.fixed_effects import fit_ols
 from analysis.paper_models import DESCRIPTIVE_VARIABLES, TABLE04
 from dagster_project.estimation.frames import load_firm_year_frame
-from dagster_project.provenance import provenance_for
 from dagster_project.vintage import VintageSelection
 from dagster_project.warehouse_tables import replace_rows
 
@@ -18,15 +17,13 @@ NPRO = AssetKey(["analysis", "firm_year_npro"])
 @asset(key=["results", "table03_descriptives"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table03_descriptives(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 3: N, mean, sd, min, median, max of Npro, AI and the controls."""
-    with warehouse.get_connection() as conn:
-        vintage_id = vintage.resolve(conn)
-        provenance = provenance_for(conn, vintage_id)
-        frame = load_firm_year_frame(conn, vintage_id)
+    with vintage.session(warehouse) as (conn, provenance):
+        frame = load_firm_year_frame(conn, provenance.vintage_id)
         stats = describe(frame, list(DESCRIPTIVE_VARIABLES)).reset_index(names="variable")
         stats.insert(0, "table_id", "table03")
         replace_rows(conn, "results.descriptives", stats, provenance, table_id="table03")
     return MaterializeResult(
-        metadata={"vintage_id": vintage_id, "table": MetadataValue.md(stats.round(3).to_markdown(index=False))}
+        metadata={"vintage_id": provenance.vintage_id, "table": MetadataValue.md(stats.round(3).to_markdown(index=False))}
     )
 
 
@@ -49,10 +46,8 @@ def _tidy_rows(table_id: str, results: dict[str, object]) -> tuple[pd.DataFrame,
 @asset(key=["results", "table04_benchmark"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table04_benchmark(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 4: Npro on AI; (2) adds year and province FE; (3) adds controls. Firm-clustered SEs."""
-    with warehouse.get_connection() as conn:
-        vintage_id = vintage.resolve(conn)
-        provenance = provenance_for(conn, vintage_id)
-        frame = load_firm_year_frame(conn, vintage_id)
+    with vintage.session(warehouse) as (conn, provenance):
+        frame = load_firm_year_frame(conn, provenance.vintage_id)
         results = {
             spec.column_id: fit_ols(
                 frame,
@@ -69,7 +64,7 @@ def table04_benchmark(context: AssetExecutionContext, warehouse: DuckDBResource,
     ai = coefficients[(coefficients["column_id"] == "(3)") & (coefficients["term"] == "ai")].iloc[0]
     return MaterializeResult(
         metadata={
-            "vintage_id": vintage_id,
+            "vintage_id": provenance.vintage_id,
             "ai_col3": float(ai["estimate"]),
             "ai_col3_se": float(ai["std_error"]),
             "coefficients": MetadataValue.md(coefficients.round(4).to_markdown(index=False)),

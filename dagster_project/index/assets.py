@@ -6,7 +6,6 @@ from dagster_duckdb import DuckDBResource
 
 from analysis.npro import NPRO_DIRECTIONS, build_npro
 from analysis.published import table1_weights
-from dagster_project.provenance import provenance_for
 from dagster_project.vintage import VintageSelection
 from dagster_project.warehouse_tables import replace_rows
 
@@ -34,9 +33,8 @@ FIRM_YEARS = AssetKey(["marts", "fct_firm_years"])
 )
 def npro_index(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     indicators = list(NPRO_DIRECTIONS)
-    with warehouse.get_connection() as conn:
-        vintage_id = vintage.resolve(conn)
-        provenance = provenance_for(conn, vintage_id)
+    with vintage.session(warehouse) as (conn, provenance):
+        vintage_id = provenance.vintage_id
         firm_years = conn.execute(
             f"select stock_code, fiscal_year, {', '.join(indicators)} from marts.fct_firm_years "
             "where vintage_id = ? order by stock_code, fiscal_year",

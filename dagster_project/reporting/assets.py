@@ -7,13 +7,12 @@ from dagster_duckdb import DuckDBResource
 
 from analysis.tables import TableProvenance, write_table
 from dagster_project import settings
-from dagster_project.provenance import provenance_for
+from dagster_project.provenance import Provenance
 from dagster_project.reporting import layouts
 from dagster_project.vintage import VintageSelection
 
 
-def _table_provenance(conn, vintage_id: str) -> TableProvenance:
-    provenance = provenance_for(conn, vintage_id)
+def _table_provenance(provenance: Provenance) -> TableProvenance:
     return TableProvenance(
         vintage_id=provenance.vintage_id,
         is_synthetic=provenance.is_synthetic,
@@ -36,26 +35,22 @@ def _written(paths) -> MaterializeResult:
        kinds={"python"})
 def table03_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 3 rendered from results.descriptives."""
-    with warehouse.get_connection() as conn:
-        vintage_id = vintage.resolve(conn)
+    with vintage.session(warehouse) as (conn, provenance):
         descriptives = conn.execute(
-            "select * from results.descriptives where table_id = 'table03' and vintage_id = ?", [vintage_id]
+            "select * from results.descriptives where table_id = 'table03' and vintage_id = ?", [provenance.vintage_id]
         ).df()
-        provenance = _table_provenance(conn, vintage_id)
-    return _written(write_table(layouts.table03(descriptives, provenance), settings.reports_dir()))
+    return _written(write_table(layouts.table03(descriptives, _table_provenance(provenance)), settings.reports_dir()))
 
 
 @asset(key=["reports", "table04"], deps=[AssetKey(["results", "table04_benchmark"])], group_name="reporting",
        kinds={"python"})
 def table04_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 4 rendered from results.coefficients and results.model_stats."""
-    with warehouse.get_connection() as conn:
-        vintage_id = vintage.resolve(conn)
+    with vintage.session(warehouse) as (conn, provenance):
+        scope = ["table04", provenance.vintage_id]
         coefficients = conn.execute(
-            "select * from results.coefficients where table_id = 'table04' and vintage_id = ?", [vintage_id]
+            "select * from results.coefficients where table_id = ? and vintage_id = ?", scope
         ).df()
-        model_stats = conn.execute(
-            "select * from results.model_stats where table_id = 'table04' and vintage_id = ?", [vintage_id]
-        ).df()
-        provenance = _table_provenance(conn, vintage_id)
-    return _written(write_table(layouts.table04(coefficients, model_stats, provenance), settings.reports_dir()))
+        model_stats = conn.execute("select * from results.model_stats where table_id = ? and vintage_id = ?", scope).df()
+    table = layouts.table04(coefficients, model_stats, _table_provenance(provenance))
+    return _written(write_table(table, settings.reports_dir()))
