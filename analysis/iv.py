@@ -595,3 +595,60 @@ def _kleibergen_paap_rk(
     lam_cov = projection @ theta_cov @ projection.T
     lam_cov = (lam_cov + lam_cov.T) / 2
     return float(n * lam @ np.linalg.solve(lam_cov, lam))
+
+
+# --------------------------------------------------------------------------- instrument builders
+
+
+def lagged(data: pd.DataFrame, column: str, entity: str, time: str, periods: int = 1) -> pd.Series:
+    """``column`` of the same ``entity`` at ``time`` - ``periods`` (Stata's ``L{periods}.``),
+    aligned on ``data``'s index.
+
+    A true lag: the value of the row whose period is exactly ``periods`` earlier, not the
+    previous row, so a gap in a firm's years leaves the lag missing. ``time`` must hold
+    integer periods; an (entity, time) pair may occur only once.
+    """
+    require_dataframe(data)
+    require_columns(data, [column, entity, time])
+    require_finite_numeric(data, [column, time])
+    if not isinstance(periods, (int, np.integer)) or periods < 1:
+        raise ValueError(f"periods must be a positive integer, got {periods!r}")
+    periods_column = data[time]
+    if periods_column.isna().any() or not np.all(np.mod(periods_column.to_numpy(dtype=float), 1) == 0):
+        raise ValueError(f"time column {time!r} must hold integer periods without missing values")
+    if data.duplicated([entity, time]).any():
+        first = data.loc[data.duplicated([entity, time]), [entity, time]].iloc[0]
+        raise ValueError(f"({entity}, {time}) = ({first[entity]!r}, {first[time]!r}) occurs more than once")
+    earlier = pd.DataFrame(
+        {entity: data[entity], time: periods_column + periods, "_value": data[column]}
+    )
+    current = data[[entity, time]].reset_index(drop=True)
+    merged = current.merge(earlier, on=[entity, time], how="left", validate="one_to_one")
+    return pd.Series(merged["_value"].to_numpy(dtype=float), index=data.index, name=f"L{periods}_{column}")
+
+
+def group_mean(data: pd.DataFrame, column: str, by: Sequence[str], leave_one_out: bool = False) -> pd.Series:
+    """Mean of ``column`` within the cells of ``by`` (e.g. industry x year), aligned on ``data``.
+
+    With ``leave_one_out`` each row gets the mean of the other rows of its cell (NaN when it is
+    alone there), the variant that keeps a firm's own value out of its instrument. Missing
+    values of ``column`` are left out of the means; rows missing a ``by`` value get NaN.
+    """
+    require_dataframe(data)
+    by = list(by)
+    require_columns(data, [column, *by])
+    require_finite_numeric(data, [column])
+    values = data[column].astype(float)
+    cells = data[by].copy()
+    totals = values.groupby([cells[name] for name in by], dropna=True).transform("sum")
+    counts = values.notna().groupby([cells[name] for name in by], dropna=True).transform("sum").astype(float)
+    totals = totals.reindex(data.index)
+    counts = counts.reindex(data.index)
+    if leave_one_out:
+        own = values.notna()
+        totals = totals - values.fillna(0.0)
+        counts = counts - own.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = totals / counts.where(counts > 0)
+    suffix = "_loo" if leave_one_out else ""
+    return means.rename(f"mean_{column}_by_{'_'.join(by)}{suffix}")

@@ -558,11 +558,23 @@ def score_densities(match_result: MatchResult, grid_points: int = DENSITY_GRID_P
     Columns ``sample`` ("unmatched"/"matched"), ``group`` ("treated"/"control"), ``score``
     and ``density``. After matching the controls are weighted by their psmatch2 weights.
     """
+    return score_densities_of(
+        match_result.scores.to_numpy(), match_result.treated.to_numpy(), match_result.weights.to_numpy(), grid_points
+    )
+
+
+def score_densities_of(
+    scores: np.ndarray, treated: np.ndarray, weights: np.ndarray, grid_points: int = DENSITY_GRID_POINTS
+) -> pd.DataFrame:
+    """:func:`score_densities` from stored arrays: each unit's score, 0/1 treatment and psmatch2
+    weight (0 for units left out of the matched sample), e.g. as kept in the warehouse."""
     if grid_points < 2:
         raise ValueError(f"grid_points must be at least 2, got {grid_points!r}")
-    scores = match_result.scores.to_numpy()
-    treated = match_result.treated.to_numpy()
-    weights = match_result.weights.to_numpy()
+    scores = np.asarray(scores, dtype=float)
+    treated = np.asarray(treated).astype(bool)
+    weights = np.asarray(weights, dtype=float)
+    if not (scores.shape == treated.shape == weights.shape) or scores.ndim != 1:
+        raise ValueError("scores, treated and weights must be one-dimensional arrays of the same length")
     grid = np.linspace(scores.min(), scores.max(), grid_points)
     frames = []
     for sample, group, members, member_weights in (
@@ -581,20 +593,32 @@ def score_densities(match_result: MatchResult, grid_points: int = DENSITY_GRID_P
 
 def plot_score_densities(match_result: MatchResult, path: Path | str) -> Path:
     """Write a PNG with the score densities before and after matching (paper Figure 1)."""
+    return plot_densities(score_densities(match_result), path)
+
+
+def plot_densities(
+    densities: pd.DataFrame, path: Path | str, title: str | None = None, caption: str | None = None
+) -> Path:
+    """Write the PNG of Figure 1 from a :func:`score_densities` frame, with an optional
+    ``title`` above and ``caption`` (e.g. the data provenance) below the panels."""
     # The object-oriented API renders with Agg without touching pyplot's global backend.
     from matplotlib.figure import Figure
 
-    densities = score_densities(match_result)
+    require_columns(densities, ["sample", "group", "score", "density"])
     figure = Figure(figsize=(10, 4), layout="constrained")
     axes = figure.subplots(1, 2, sharey=True)
-    for axis, (sample, title) in zip(axes, (("unmatched", "Before matching"), ("matched", "After matching"))):
+    for axis, (sample, panel_title) in zip(axes, (("unmatched", "Before matching"), ("matched", "After matching"))):
         for group, style in (("treated", "-"), ("control", "--")):
             curve = densities[(densities["sample"] == sample) & (densities["group"] == group)]
             axis.plot(curve["score"], curve["density"], style, color="black", label=group.capitalize())
-        axis.set_title(title)
+        axis.set_title(panel_title)
         axis.set_xlabel("Propensity score")
     axes[0].set_ylabel("Kernel density")
     axes[0].legend()
+    if title:
+        figure.suptitle(title)
+    if caption:
+        figure.supxlabel(caption, fontsize=7)
     path = Path(path)
     figure.savefig(path, format="png", dpi=150)
     return path

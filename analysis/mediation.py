@@ -192,7 +192,10 @@ def fit_mediation(
     indirect = a * b
     result_stats: dict[str, float] = {}
     for test, extra in (("sobel", 0.0), ("aroian", var_a * var_b), ("goodman", -var_a * var_b)):
-        se = float(np.sqrt(b**2 * var_a + a**2 * var_b + extra))
+        # Goodman's variance subtracts Va*Vb and is negative when both paths are imprecise
+        # next to their size; its test is then undefined (sgmediation prints a missing value).
+        variance = b**2 * var_a + a**2 * var_b + extra
+        se = float(np.sqrt(variance)) if variance > 0 else np.nan
         result_stats[f"{test}_se"] = se
         result_stats[f"{test}_z"] = indirect / se
         result_stats[f"{test}_p"] = float(2 * stats.norm.sf(abs(indirect / se)))

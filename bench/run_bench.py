@@ -1,9 +1,14 @@
-"""Per-stage wall times of the whole pipeline at two scales, printed and written as JSON.
+"""Wall time of every asset of the pipeline at two scales, printed and written as JSON.
 
 Each scale runs in its own subprocess with a throw-away data folder, so imports are paid
 as a user pays them: ``import_definitions`` is the cost of loading Dagster, dbt-core and
-the estimators once per run. Stages are the asset groups, each materialized as its own
-in-process Dagster run (so every stage also carries one run's bookkeeping).
+the estimators once per run. The pipeline then runs as ``nqp run`` runs it: ONE in-process
+``materialize_all`` run of the generated vintage (same run config). The time of each step
+is read from the run's event log (STEP_START -> STEP_SUCCESS), so the numbers do not
+depend on the order in which Dagster schedules the groups; each step is listed with the
+assets it materialized and its asset group. Steps also report timings they measure
+themselves (metadata entries whose name starts with "seconds", e.g. each permutation test
+of Table 10).
 
     .venv/bin/python bench/run_bench.py                 # scales 1.0 and 0.25
     .venv/bin/python bench/run_bench.py --scales 1 2    # scale factors of your choice
@@ -19,10 +24,40 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("ingest", "transform", "index", "estimation", "reporting")
+BENCH_VINTAGE = "2024-06"
+BENCH_SEED = 42
+
+
+def _step_timings(instance, run_id: str, asset_groups: dict[str, str]) -> list[dict]:
+    """Per step of the run: seconds from STEP_START to STEP_SUCCESS (or failure), the assets
+    it materialized with their groups, and the "seconds*" metadata those assets reported."""
+    starts: dict[str, float] = {}
+    steps: dict[str, dict] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        key = event.step_key
+        record = steps.setdefault(key, {"step": key, "assets": [], "groups": [], "reported": {}})
+        if event.event_type_value == "STEP_START":
+            starts[key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            record["seconds"] = entry.timestamp - starts[key]
+            record["status"] = "success" if event.event_type_value == "STEP_SUCCESS" else "failure"
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            asset = materialization.asset_key.to_user_string()
+            record["assets"].append(asset)
+            if asset_groups.get(asset) and asset_groups[asset] not in record["groups"]:
+                record["groups"].append(asset_groups[asset])
+            for name, value in materialization.metadata.items():
+                if name.startswith("seconds"):
+                    record["reported"][f"{asset}:{name}"] = float(value.value)
+    return sorted((s for s in steps.values() if "seconds" in s), key=lambda s: -s["seconds"])
 
 
 def run_one_scale(scale: float) -> dict:
@@ -34,34 +69,62 @@ def run_one_scale(scale: float) -> dict:
     from dagster_project.synthetic import generate_vintage
 
     t = time.perf_counter()
-    generate_vintage(settings.landing_dir(), seed=42, scale=scale)
+    generate_vintage(settings.landing_dir(), seed=BENCH_SEED, scale=scale, vintage_id=BENCH_VINTAGE)
     timings["generate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
+    from dagster import DagsterInstance
 
     from dagster_project.definitions import defs
+    from dagster_project.publish.runs import JOB_NAME, run_config_for
 
     timings["import_definitions"] = time.perf_counter() - t
-    stage_defs = Definitions.merge(
-        defs,
-        Definitions(jobs=[define_asset_job(f"bench_{s}", AssetSelection.groups(s)) for s in STAGES]),
-    )
+    graph = defs.resolve_asset_graph()
+    asset_groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     with DagsterInstance.ephemeral() as instance:
-        for stage in STAGES:
-            t = time.perf_counter()
-            result = stage_defs.resolve_job_def(f"bench_{stage}").execute_in_process(instance=instance)
-            if not result.success:
-                raise RuntimeError(f"stage {stage} failed at scale {scale}")
-            timings[stage] = time.perf_counter() - t
+        t = time.perf_counter()
+        result = defs.resolve_job_def(JOB_NAME).execute_in_process(
+            run_config=run_config_for(BENCH_VINTAGE), instance=instance, raise_on_error=False
+        )
+        timings["materialize_all"] = time.perf_counter() - t
+        steps = _step_timings(instance, result.run_id, asset_groups)
+    if not result.success:
+        failed = [step["step"] for step in steps if step.get("status") == "failure"]
+        raise RuntimeError(f"materialize_all failed at scale {scale} in steps {failed}")
     timings["total"] = time.perf_counter() - started
+    by_group: dict[str, float] = defaultdict(float)
+    for step in steps:
+        by_group["+".join(step["groups"]) or "checks/other"] += step["seconds"]
 
     import duckdb
 
-    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as conn:
+    warehouse = settings.warehouse_path()
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
         firm_years = conn.execute("select count(*) from marts.fct_firm_years").fetchone()[0]
         patents = conn.execute("select count(*) from raw.patents").fetchone()[0]
-    return {"scale": scale, "firm_years": firm_years, "patents": patents, "seconds": timings}
+    return {
+        "scale": scale,
+        "firm_years": firm_years,
+        "patents": patents,
+        "seconds": timings,
+        "seconds_by_group": dict(by_group),
+        "steps": steps,
+    }
+
+
+def _print_run(run: dict) -> None:
+    print(f"scale {run['scale']}: {run['firm_years']} firm-years, {run['patents']} patents")
+    for stage, value in run["seconds"].items():
+        print(f"  {stage:<28}{value:8.1f} s")
+    print("  by asset group (sum of step times):")
+    for group, value in sorted(run["seconds_by_group"].items(), key=lambda item: -item[1]):
+        print(f"    {group:<26}{value:8.1f} s")
+    print("  by step (assets materialized):")
+    for step in run["steps"]:
+        assets = ", ".join(step["assets"]) or "-"
+        print(f"    {step['seconds']:7.2f} s  {step['step']:<44} {assets[:90]}")
+        for name, value in step["reported"].items():
+            print(f"              {value:7.2f} s  reported {name}")
 
 
 def main() -> int:
@@ -92,10 +155,7 @@ def main() -> int:
                 return completed.returncode
             run = json.loads(completed.stdout.strip().splitlines()[-1])
             runs.append(run)
-            seconds = run["seconds"]
-            print(f"scale {scale}: {run['firm_years']} firm-years, {run['patents']} patents")
-            for stage, value in seconds.items():
-                print(f"  {stage:<20}{value:8.1f} s")
+            _print_run(run)
 
     if len(runs) > 1:
         base = runs[0]

@@ -18,6 +18,10 @@ DAGSTER_YAML = """\
 # Written by `nqp`; Dagster's instance for this project (run history, event logs).
 telemetry:
   enabled: false
+# One run at a time: each run publishes on top of the warehouse it copied (docs/publishing.md).
+concurrency:
+  runs:
+    max_concurrent_runs: 1
 """
 
 
@@ -41,11 +45,19 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     landing = Path(args.landing).resolve() if args.landing else settings.landing_dir()
     started = time.perf_counter()
+    if args.next_of:
+        from dagster_project.synthetic.next_vintage import generate_next_vintage
+
+        if args.seed is not None or args.scale is not None:
+            raise ValueError("--next-of takes the seed and scale of its base vintage; drop --seed/--scale")
+        path = generate_next_vintage(Path(args.next_of), landing, vintage_id=args.vintage, progress=_say)
+        _say(f"next synthetic vintage written to {path} in {time.perf_counter() - started:.1f} s")
+        return 0
     path = generate_vintage(
         landing,
         vintage_id=args.vintage or DEFAULT_VINTAGE_ID,
         seed=DEFAULT_SEED if args.seed is None else args.seed,
-        scale=args.scale,
+        scale=1.0 if args.scale is None else args.scale,
         file_format=args.format,
         progress=_say,
     )
@@ -66,36 +78,61 @@ def _ensure_default_vintage() -> None:
     _say(f"generated in {time.perf_counter() - started:.1f} s")
 
 
+def _vintages_to_build() -> list[str]:
+    """--vintage / NQP_VINTAGE; else every waiting vintage in id order; else the newest complete one again."""
+    from dagster_project.ingest.loader import complete_vintages
+    from dagster_project.ops_store import OpsStore
+    from dagster_project.publish.runs import waiting_vintages
+
+    requested = os.environ.get("NQP_VINTAGE", "")
+    if requested:
+        return [requested]
+    waiting = [vintage.vintage_id for vintage in waiting_vintages(OpsStore())]
+    return waiting or [complete_vintages(settings.landing_dir())[-1].name]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.vintage:
         os.environ["NQP_VINTAGE"] = args.vintage
     prepare_dagster_home()
     _ensure_default_vintage()
+    vintages = _vintages_to_build()
+    _say(f"vintage(s) to build, one run each: {', '.join(vintages)}")
 
     _say("loading the Dagster definitions (parses the dbt project when it changed)")
     started = time.perf_counter()
     from dagster import DagsterInstance
 
-    from dagster_project.definitions import defs
+    from dagster_project.publish.runs import execute_vintage_run
 
-    _say(f"definitions loaded in {time.perf_counter() - started:.1f} s; materializing every asset")
-    job = defs.resolve_job_def("materialize_all")
+    rejected = []
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-    elapsed = time.perf_counter() - started
-    if not result.success:
-        failed = [event.step_key for event in result.all_events if event.is_step_failure]
-        _say(f"run {result.run_id} FAILED in steps {', '.join(failed) or '?'} after {elapsed:.1f} s")
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data is not None:
-                print(event.step_failure_data.error.to_string() if event.step_failure_data.error else "", file=sys.stderr)
-        return 1
-    _say(f"run {result.run_id} succeeded in {elapsed:.1f} s")
-    _say(f"warehouse: {settings.warehouse_path()}")
-    reports = sorted(p for p in settings.reports_dir().rglob("*") if p.is_file())
+        for vintage_id in vintages:
+            outcome = execute_vintage_run(vintage_id, instance)
+            if outcome.success:
+                _say(f"vintage {vintage_id}: run {outcome.run_id} succeeded in {outcome.seconds:.1f} s, status {outcome.status}")
+                continue
+            rejected.append(vintage_id)
+            _say(f"vintage {vintage_id}: run {outcome.run_id} FAILED in steps {', '.join(outcome.failed_steps) or '?'} "
+                 f"after {outcome.seconds:.1f} s; status {outcome.status}; NOT published")
+            if outcome.failed_checks:
+                _say(f"  failed checks: {', '.join(outcome.failed_checks)}")
+            for alert in outcome.alerts:
+                print(f"  alert: {alert[:600]}", file=sys.stderr)
+            for error in outcome.errors:
+                print(error, file=sys.stderr)
+    _say(f"done in {time.perf_counter() - started:.1f} s")
+    published = settings.warehouse_path()
+    if published.exists():
+        _say(f"published warehouse (read it with `nqp sql`, read-only): {published}")
+    reports = sorted(p for p in settings.reports_dir().rglob("*") if p.is_file() and p.parent.name != "alerts")
     _say(f"reports ({len(reports)} files) in {settings.reports_dir()}:")
     for path in reports:
         print(f"  {path}")
+    if rejected:
+        _say(f"REJECTED: {', '.join(rejected)}; the published warehouse was left as it was. Alerts: "
+             f"{settings.reports_dir() / 'alerts'} and table ops.alerts in {settings.ops_path()}")
+        return 1
     _say("open the UI with `make ui`; query with `.venv/bin/nqp sql \"select ...\"` (read-only)")
     return 0
 
@@ -135,14 +172,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", help="write a synthetic vintage in the raw data contract")
     synth.add_argument("--seed", type=int, default=None, help="random seed (default 42)")
-    synth.add_argument("--scale", type=float, default=1.0, help="1.0 = paper scale (~24,000 firm-years)")
+    synth.add_argument("--scale", type=float, default=None, help="1.0 (default) = paper scale (~24,000 firm-years)")
     synth.add_argument("--vintage", default=None, help="vintage id, the folder name under the landing dir (default 2024-06)")
     synth.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     synth.add_argument("--landing", default=None, help="landing folder (default data/landing)")
+    synth.add_argument("--next-of", default=None, metavar="VINTAGE_DIR",
+                       help="write the next vintage of this one instead: one more fiscal year, 2%% of history "
+                       "revised (default id: its id a year later, e.g. 2025-06)")
     synth.set_defaults(handler=cmd_synth)
 
-    run = commands.add_parser("run", help="generate the default vintage if none, materialize every asset")
-    run.add_argument("--vintage", default=None, help="vintage to build (default: the newest loaded)")
+    run = commands.add_parser(
+        "run", help="generate the default vintage if none; build, audit and publish each waiting vintage")
+    run.add_argument("--vintage", default=None,
+                     help="vintage to build (default: every waiting vintage in order, else the newest again)")
     run.set_defaults(handler=cmd_run)
 
     sql = commands.add_parser("sql", help="run a SQL query on the warehouse, read-only")

@@ -5,6 +5,11 @@ Python process per step, and each re-imports dagster, pandas, dbt and the estima
 (measured on these 2-core machines: a tiny pipeline took 58-65 s multiprocess against
 28 s in-process). DuckDB admits a single writing process anyway, so the steps could
 not run in parallel against the warehouse.
+
+Write-audit-publish (docs/publishing.md): every asset writes into the run's working
+copy; the publish domain's assets depend on every other asset, so they run only once
+every step and every blocking check succeeded, and the failure hook records a failed
+run's vintage as rejected.
 """
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
@@ -14,22 +19,25 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from dagster_project.estimation import defs as estimation
 from dagster_project.index import defs as index
 from dagster_project.ingest import defs as ingest
+from dagster_project.publish import defs as publish
+from dagster_project.publish.assets import reject_vintage_on_failure
+from dagster_project.publish.runs import JOB_NAME
 from dagster_project.quality import defs as quality
 from dagster_project.reporting import defs as reporting
 from dagster_project.transform import defs as transform
 
+_DOMAINS = (ingest.defs, transform.defs, quality.defs, index.defs, estimation.defs, reporting.defs)
+
 materialize_all = define_asset_job(
-    "materialize_all",
+    JOB_NAME,
     selection=AssetSelection.all(),
-    description="Ingest every complete vintage, build the newest (or NQP_VINTAGE), estimate and render every table",
+    description="Build one vintage (config `vintage`, else NQP_VINTAGE, else the newest) in a working copy, "
+    "audit it and publish it when every blocking check passes",
+    hooks={reject_vintage_on_failure},
 )
 
 defs = Definitions.merge(
-    ingest.defs,
-    transform.defs,
-    quality.defs,
-    index.defs,
-    estimation.defs,
-    reporting.defs,
+    *_DOMAINS,
+    publish.build_defs(upstream=sorted(Definitions.merge(*_DOMAINS).resolve_all_asset_keys())),
     Definitions(jobs=[materialize_all], executor=in_process_executor),
 )

@@ -29,3 +29,26 @@ def landing_dir() -> Path:
 
 def warehouse_path() -> Path:
     return data_dir() / "warehouse.duckdb"
+
+
+# Write-audit-publish (docs/publishing.md): a run builds into the working copy under
+# work/, and only a run whose blocking checks all pass replaces warehouse.duckdb.
+def work_dir() -> Path:
+    return data_dir() / "work"
+
+
+def working_warehouse_path() -> Path:
+    return work_dir() / "warehouse.duckdb"
+
+
+def previous_warehouse_path() -> Path:
+    return data_dir() / "warehouse.previous.duckdb"
+
+
+def publications_dir() -> Path:
+    return data_dir() / "publications"
+
+
+def ops_path() -> Path:
+    """Operational records (vintage statuses, alerts, diffs), kept apart from the published warehouse."""
+    return data_dir() / "ops.duckdb"

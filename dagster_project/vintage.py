@@ -23,8 +23,12 @@ class VintageSelection(ConfigurableResource):
 
     vintage_id: str = Field(default="", description="Vintage to build; empty for NQP_VINTAGE or the newest loaded")
 
+    def requested_id(self) -> str:
+        """The vintage asked for (configured, else NQP_VINTAGE), or '' for the newest."""
+        return self.vintage_id or os.environ.get("NQP_VINTAGE", "")
+
     def resolve(self, conn: duckdb.DuckDBPyConnection) -> str:
-        wanted = self.vintage_id or os.environ.get("NQP_VINTAGE", "")
+        wanted = self.requested_id()
         loaded = [row[0] for row in conn.execute("select vintage_id from raw.vintages order by vintage_id").fetchall()]
         if not loaded:
             raise LookupError("no vintage is loaded in raw.vintages; put one under data/landing/ and materialize raw")

@@ -22,6 +22,23 @@ TABLE_COLUMNS: dict[str, str] = {
     "results.model_stats": "table_id varchar, column_id varchar, stat varchar, value double, text varchar",
     "results.descriptives": "table_id varchar, variable varchar, n bigint, mean double, sd double, "
     "min double, p50 double, max double",
+    # Tables 11-14 (docs/spatial_dynamic_tables.md)
+    "analysis.spatial_weights": "matrix_name varchar, i varchar, j varchar, weight double, raw_weight double",
+    "results.moran": "table_id varchar, matrix_name varchar, fiscal_year integer, moran_i double, expected double, "
+    "variance_normal double, z_normal double, p_normal double, p_permutation double, mean_permutation double, "
+    "variance_permutation double, permutations integer, nobs integer",
+    "results.moran_scatter": "table_id varchar, matrix_name varchar, fiscal_year integer, province_code varchar, "
+    "province_name_en varchar, z double, spatial_lag double, quadrant varchar, local_i double",
+    "results.specification_tests": "table_id varchar, column_id varchar, test varchar, statistic double, df integer, "
+    "p_value double",
+    "results.spatial_effects": "table_id varchar, matrix_name varchar, term varchar, effect varchar, "
+    "estimate double, std_error double, statistic double, p_value double, method varchar",
+    # Tables 5-10 (docs/firm_level_tables.md)
+    "analysis.firm_year_tfp": "stock_code varchar, fiscal_year integer, tfp_lp double",
+    "analysis.psm_matched": "stock_code varchar, fiscal_year integer, treated integer, propensity_score double, "
+    "on_support boolean, match_weight double",
+    "results.balance": "table_id varchar, variable varchar, sample varchar, mean_treated double, mean_control double, "
+    "bias_pct double, bias_reduction_pct double, t double, p double",
 }
 
 

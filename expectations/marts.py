@@ -2,10 +2,19 @@
 
 Ranges are wide plausibility bounds in the spirit of the paper's Table 3 (a value
 outside them means a unit or definition error upstream, not an outlier: outliers are
-winsorized already).
+winsorized already). With :class:`MartFacts` the suite also checks that each winsorized
+variable lies inside the pooled 1st-99th percentiles of its unwinsorized values in
+``intermediate.int_firm_years_filtered`` (the sample before winsorization), and that the
+sample's size is within tolerance of the last published sample.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from expectations.config import DEFAULT_TOLERANCES, QualityTolerances
 
 MODEL_VARIABLES = (
     "ai", "ai_patent", "ai_did", "roa", "size", "top1", "lev", "inde", "age", "both", "green", "sa_abs",
@@ -40,7 +49,49 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
 }
 
 
-def fct_firm_years_suite():
+# Winsorized in fct_firm_years.sql at the pooled 1st and 99th percentiles of the sample.
+# high_edu_share is left out: it is imputed before it is winsorized, so its unwinsorized
+# values are not in the intermediate model.
+WINSORIZED = (
+    "ai", "ai_patent", "roa", "size", "top1", "lev", "inde", "age", "green", "sa_abs", "human_capital",
+    *(name for name in INDICATORS if name != "high_edu_share"),
+    "ln_output", "ln_capital", "ln_labour", "ln_intermediate",
+)
+WINSOR_QUANTILES = (0.01, 0.99)  # as the winsorize() calls in fct_firm_years.sql
+# quantile_cont is recomputed here on the same rows, so bounds agree up to float rounding only.
+WINSOR_BOUND_SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class MartFacts:
+    vintage_id: str
+    previous_vintage_id: str | None = None  # the last published sample's vintage
+    previous_rows: int | None = None
+    winsor_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def collect_mart_facts(
+    conn: duckdb.DuckDBPyConnection, vintage_id: str, previous_vintage_id: str | None, previous_rows: int | None
+) -> MartFacts:
+    """Winsorization bounds of this vintage's sample, and the previous sample's size (given by the caller)."""
+    low, high = WINSOR_QUANTILES
+    selects = ", ".join(
+        f"quantile_cont({name}, {low}) as {name}__low, quantile_cont({name}, {high}) as {name}__high"
+        for name in WINSORIZED
+    )
+    row = conn.execute(
+        f"select {selects} from intermediate.int_firm_years_filtered where is_in_sample and vintage_id = ?",
+        [vintage_id],
+    ).fetchone()
+    bounds = {
+        name: (row[2 * i], row[2 * i + 1])
+        for i, name in enumerate(WINSORIZED)
+        if row[2 * i] is not None and row[2 * i + 1] is not None
+    }
+    return MartFacts(vintage_id, previous_vintage_id, previous_rows, bounds)
+
+
+def fct_firm_years_suite(facts: MartFacts | None = None, tolerances: QualityTolerances = DEFAULT_TOLERANCES):
     import great_expectations as gx
 
     expect = gx.expectations
@@ -56,4 +107,21 @@ def fct_firm_years_suite():
         suite.add_expectation(expect.ExpectColumnValuesToBeInSet(column=column, value_set=[0, 1]))
     for column, (low, high) in RANGES.items():
         suite.add_expectation(expect.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
+    if facts is None:
+        return suite
+    for column, (low, high) in facts.winsor_bounds.items():
+        slack = WINSOR_BOUND_SLACK * max(1.0, abs(low), abs(high))
+        suite.add_expectation(
+            expect.ExpectColumnValuesToBeBetween(
+                column=column, min_value=low - slack, max_value=high + slack, meta={"rule": "winsorized_bounds"}
+            )
+        )
+    if facts.previous_rows:
+        suite.add_expectation(
+            expect.ExpectTableRowCountToBeBetween(
+                min_value=int(facts.previous_rows * tolerances.marts_row_count_min_ratio),
+                max_value=int(facts.previous_rows * tolerances.marts_row_count_max_ratio) + 1,
+                meta={"rule": "row_count_vs_published", "previous_vintage": facts.previous_vintage_id},
+            )
+        )
     return suite

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -75,3 +77,41 @@ def pipeline_run(tmp_path_factory) -> PipelineRun:
     run = nqp(["run"], env)
     assert run.returncode == 0, (run.stdout[-4000:], run.stderr[-4000:])
     return PipelineRun(base / "data", base / "reports", base / "data" / "landing" / E2E_VINTAGE, env, run.stdout)
+
+
+def copy_of_published(run: PipelineRun, base: Path) -> PipelineRun:
+    """A private copy of ``run``'s data folder (landing, published warehouse, ops store) under ``base``.
+
+    Tests that publish or reject further vintages work on a copy, so the session's
+    ``pipeline_run`` stays as the other tests expect it and its cost is paid once.
+    """
+    shutil.copytree(run.data_dir, base / "data", ignore=shutil.ignore_patterns("work"))
+    env = {**run.env, "NQP_DATA_DIR": str(base / "data"), "NQP_REPORTS_DIR": str(base / "reports"),
+           "DAGSTER_HOME": str(base / "dagster_home")}
+    return PipelineRun(base / "data", base / "reports", base / "data" / "landing" / run.vintage_id, env, "")
+
+
+@contextlib.contextmanager
+def nqp_environment(run: PipelineRun):
+    """Point this process's settings at ``run``'s folders (for in-process Dagster runs), then restore."""
+    keys = ("NQP_DATA_DIR", "NQP_REPORTS_DIR")
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ.update({key: run.env[key] for key in keys})
+    try:
+        yield run
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def copy_published():
+    return copy_of_published
+
+
+@pytest.fixture(scope="session")
+def in_nqp_environment():
+    return nqp_environment

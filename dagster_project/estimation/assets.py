@@ -27,7 +27,7 @@ def table03_descriptives(context: AssetExecutionContext, warehouse: DuckDBResour
     )
 
 
-def _tidy_rows(table_id: str, results: dict[str, object]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def tidy_rows(table_id: str, results: dict[str, object]) -> tuple[pd.DataFrame, pd.DataFrame]:
     coefficients, model_stats = [], []
     for column_id, result in results.items():
         tidy = result.tidy()
@@ -58,7 +58,7 @@ def table04_benchmark(context: AssetExecutionContext, warehouse: DuckDBResource,
             )
             for spec in TABLE04
         }
-        coefficients, model_stats = _tidy_rows("table04", results)
+        coefficients, model_stats = tidy_rows("table04", results)
         replace_rows(conn, "results.coefficients", coefficients, provenance, table_id="table04")
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table04")
     ai = coefficients[(coefficients["column_id"] == "(3)") & (coefficients["term"] == "ai")].iloc[0]

@@ -1,11 +1,24 @@
-"""Ingest: every complete vintage under data/landing/ into the append-only ``raw`` schema."""
+"""Ingest: the run's vintage from data/landing/ into the append-only ``raw`` schema of the working copy.
+
+Each run builds ONE vintage (write-audit-publish, docs/publishing.md): ingest first
+replaces the run's working database by a fresh copy of the published warehouse, then
+loads only that vintage into it, so a bad vintage waiting in the landing folder never
+blocks another one. A vintage that breaks the raw contract is refused with an alert
+(ops.alerts, reports/alerts/, the run log, the webhook) and a ``rejected`` status.
+"""
+
+from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetSpec, Failure, MaterializeResult, MetadataValue, multi_asset
 from dagster_duckdb import DuckDBResource
 
 from dagster_project import settings
-from dagster_project.ingest.loader import VintageContractError, complete_vintages, load_vintage
+from dagster_project.ingest.loader import VintageContractError, complete_vintages, load_vintage, vintage_fingerprint
+from dagster_project.ops_store import OpsStore
+from dagster_project.publish.files import start_working_copy
+from dagster_project.quality.alerts import Alert, raise_alerts
 from dagster_project.raw_contract import RAW_TABLES, READY_MARKER
+from dagster_project.vintage import VintageSelection
 
 RAW_SPECS = [
     AssetSpec(
@@ -18,41 +31,73 @@ RAW_SPECS = [
 ]
 
 
-@multi_asset(specs=RAW_SPECS, name="raw_vintages", can_subset=False)
-def raw_vintages(context: AssetExecutionContext, warehouse: DuckDBResource):
-    """Load each complete vintage folder (one holding a _READY marker) not yet in the warehouse."""
-    landing = settings.landing_dir()
+def _vintage_folder(landing: Path, requested: str) -> Path:
+    """The landing folder of the requested vintage, else the newest complete one."""
     folders = complete_vintages(landing)
-    incomplete = sorted(p.name for p in landing.glob("*") if p.is_dir() and p not in folders)
-    if incomplete:
-        context.log.warning(f"ignoring folders without {READY_MARKER}: {', '.join(incomplete)}")
+    if requested:
+        folder = landing / requested
+        if folder not in folders:
+            raise Failure(
+                f"vintage {requested!r} is not a complete vintage under {landing} (a folder holding {READY_MARKER}); "
+                f"complete vintages: {', '.join(p.name for p in folders) or 'none'}"
+            )
+        return folder
     if not folders:
         raise Failure(
             f"no complete vintage under {landing}: generate one with `nqp synth` or copy exports there "
             f"and write the {READY_MARKER} marker (see docs/raw_data.md)"
         )
-    statuses = {}
+    return folders[-1]
+
+
+@multi_asset(specs=RAW_SPECS, name="raw_vintages", can_subset=False)
+def raw_vintages(
+    context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection, ops: OpsStore
+):
+    """Start the working copy from the published warehouse and load the run's vintage into it."""
+    landing = settings.landing_dir()
+    folder = _vintage_folder(landing, vintage.requested_id())
+    base = start_working_copy(Path(warehouse.database))
+    context.log.info(
+        f"working copy {warehouse.database} started from "
+        + (f"the published warehouse (sha256 {base[:12]})" if base else "nothing (no publication yet)")
+    )
     with warehouse.get_connection() as conn:
-        for folder in folders:
-            try:
-                report = load_vintage(conn, folder)
-            except VintageContractError as exc:
-                raise Failure(f"vintage {folder.name} breaks the raw data contract: {exc}") from exc
-            statuses[report.vintage_id] = report.status
-            context.log.info(f"vintage {report.vintage_id}: {report.status} {report.row_counts}")
+        try:
+            report = load_vintage(conn, folder)
+        except VintageContractError as exc:
+            _refuse(context, ops, folder.name, vintage_fingerprint(folder), exc)
         rows = {
             table.name: dict(
-                conn.execute(
-                    f"select vintage_id, count(*) from raw.{table.name} group by 1 order by 1"
-                ).fetchall()
+                conn.execute(f"select vintage_id, count(*) from raw.{table.name} group by 1 order by 1").fetchall()
             )
             for table in RAW_TABLES
         }
+    ops.record_status(report.vintage_id, "loaded", fingerprint=report.fingerprint, run_id=context.run.run_id,
+                      detail=f"{report.status}: {report.row_counts}")
+    context.log.info(f"vintage {report.vintage_id}: {report.status} {report.row_counts}")
     for table in RAW_TABLES:
         yield MaterializeResult(
             asset_key=["raw", table.name],
             metadata={
+                "vintage_id": report.vintage_id,
+                "rows_loaded": report.row_counts[table.name],
                 "rows_by_vintage": MetadataValue.json(rows[table.name]),
-                "vintage_status": MetadataValue.json(statuses),
             },
         )
+
+
+def _refuse(context: AssetExecutionContext, ops: OpsStore, vintage_id: str, fingerprint: str,
+            error: VintageContractError):
+    alert = Alert(
+        vintage_id=vintage_id, asset="ingest", rule=error.rule, severity="error",
+        failing_count=error.failing_count, message=str(error), examples=error.examples,
+        file=error.file, column=error.column,
+    )
+    paths = raise_alerts([alert], ops=ops, log=context.log, run_id=context.run.run_id)
+    ops.record_status(vintage_id, "rejected", fingerprint=fingerprint, run_id=context.run.run_id,
+                      detail=f"ingest_contract/{error.rule}: {error}")
+    raise Failure(
+        f"vintage {vintage_id} breaks the raw data contract: {error}",
+        metadata={"rule": error.rule, "alert": MetadataValue.path(str(paths[0])) if paths else "none"},
+    ) from error

@@ -49,7 +49,21 @@ _EXAMPLES_IN_MESSAGE = 5
 
 
 class VintageContractError(ValueError):
-    """A vintage breaks the raw data contract; the message names file, row, column and rule."""
+    """A vintage breaks the raw data contract; the message names file, row, column and rule.
+
+    The same facts are kept as attributes so that ingest can raise a structured alert.
+    """
+
+    def __init__(
+        self, message: str, *, rule: str, file: str | None = None, column: str | None = None,
+        failing_count: int = 1, examples: tuple[dict, ...] = (),
+    ):
+        super().__init__(message)
+        self.rule = rule
+        self.file = file
+        self.column = column
+        self.failing_count = failing_count
+        self.examples = examples
 
 
 @dataclass(frozen=True)
@@ -133,13 +147,15 @@ def _check_columns(path: Path, table: RawTable, found: dict[str, str], display: 
     if missing:
         raise VintageContractError(
             f"{display}: missing column(s) {', '.join(missing)} (rule: required_column; "
-            f"expected {', '.join(table.column_names)})"
+            f"expected {', '.join(table.column_names)})",
+            rule="required_column", file=display, column=", ".join(missing), failing_count=len(missing),
         )
     extra = [c for c in found if c not in table.column_names]
     if extra:
         raise VintageContractError(
             f"{display}: unexpected column(s) {', '.join(extra)} (rule: no_extra_columns; "
-            f"the contract lists {', '.join(table.column_names)})"
+            f"the contract lists {', '.join(table.column_names)})",
+            rule="no_extra_columns", file=display, column=", ".join(extra), failing_count=len(extra),
         )
     if path.suffix != ".parquet":
         return
@@ -149,7 +165,8 @@ def _check_columns(path: Path, table: RawTable, found: dict[str, str], display: 
         if actual != "NULL" and actual not in _PARQUET_COMPATIBLE[column.dtype]:
             raise VintageContractError(
                 f"{display}: column {column.name} has type {found[column.name]}, expected {column.dtype} "
-                f"(rule: column_type)"
+                f"(rule: column_type)",
+                rule="column_type", file=display, column=column.name,
             )
 
 
@@ -177,17 +194,20 @@ def _check_values(conn: duckdb.DuckDBPyConnection, relation: str, table: RawTabl
             if count:
                 shown = "; ".join(f"row {e['r']}: {e['v']!r}" for e in examples)
                 raise VintageContractError(
-                    f"{display}: column {name}: {count} row(s) break rule {rule} ({meaning}); first: {shown}"
+                    f"{display}: column {name}: {count} row(s) break rule {rule} ({meaning}); first: {shown}",
+                    rule=rule, file=display, column=name, failing_count=count,
+                    examples=tuple({"row": e["r"], name: e["v"]} for e in examples),
                 )
 
 
 def validate_vintage(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Path]:
     """Check a vintage folder against the contract; return the file of each table."""
     if not folder.is_dir():
-        raise VintageContractError(f"{folder}: vintage folder does not exist")
+        raise VintageContractError(f"{folder}: vintage folder does not exist", rule="vintage_folder", file=str(folder))
     if not (folder / READY_MARKER).exists():
         raise VintageContractError(
-            f"{folder}: no {READY_MARKER} marker; a vintage is complete only once {READY_MARKER} is written"
+            f"{folder}: no {READY_MARKER} marker; a vintage is complete only once {READY_MARKER} is written",
+            rule="ready_marker", file=f"{folder.name}/{READY_MARKER}",
         )
     files: dict[str, Path] = {}
     for table in RAW_TABLES:
@@ -195,14 +215,18 @@ def validate_vintage(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str,
         if path is None:
             raise VintageContractError(
                 f"{folder / (table.name + '.parquet')}: missing file (rule: required_file; "
-                f"expected {table.name}.parquet or {table.name}.csv)"
+                f"expected {table.name}.parquet or {table.name}.csv)",
+                rule="required_file", file=f"{folder.name}/{table.name}.parquet",
             )
         display = f"{folder.name}/{path.name}"
         try:
             relation = _relation_sql(path, table)
             found = _describe(conn, relation)
         except duckdb.Error as exc:
-            raise VintageContractError(f"{display}: cannot be read ({exc.__class__.__name__}: {exc})") from exc
+            raise VintageContractError(
+                f"{display}: cannot be read ({exc.__class__.__name__}: {exc}) (rule: readable_file)",
+                rule="readable_file", file=display,
+            ) from exc
         _check_columns(path, table, found, display)
         _check_values(conn, relation, table, display)
         files[table.name] = path
@@ -222,7 +246,8 @@ def load_vintage(conn: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadRepo
         if existing[0] != fingerprint:
             raise VintageContractError(
                 f"{vintage_dir}: vintage {vintage_id!r} was already loaded with different content "
-                f"(rule: immutable_vintage); raw vintages are never modified: deliver the change as a new vintage id"
+                f"(rule: immutable_vintage); raw vintages are never modified: deliver the change as a new vintage id",
+                rule="immutable_vintage", file=vintage_id,
             )
         return LoadReport(vintage_id, "already_loaded", json.loads(existing[1]), fingerprint, bool(existing[2]))
 

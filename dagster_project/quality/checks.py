@@ -1,33 +1,179 @@
-"""Great Expectations suites as asset checks: a failure blocks everything downstream."""
+"""Great Expectations suites as blocking asset checks; a failure stops everything downstream and raises alerts.
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
+One check per suite, on the asset it judges: ``gx_raw_<table>`` on each ``raw/<table>``
+(run right after ingest, so a bad vintage never reaches dbt) and ``gx_fct_firm_years``
+on ``marts/fct_firm_years``. Each validates only the run's vintage. GX is imported once
+per process (``expectations.runner`` caches the context), so the first check pays the
+import and the others do not. Failed expectations go to the check metadata (rule,
+columns, counts, example rows) and, through :func:`~dagster_project.quality.alerts.raise_alerts`,
+to ``ops.alerts``, ``reports/alerts/``, the run log and the webhook.
+
+Tolerances (``expectations/config.py``) can be overridden per run by giving a check the
+config ``{"tolerances": {"max_revised_share": 0.2}}`` (launchpad or run config).
+"""
+
+import time
+from pathlib import Path
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetKey,
+    Config,
+    MetadataValue,
+    asset_check,
+)
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
+from dagster_project import settings
+from dagster_project.ops_store import OpsStore, connect_with_retry
+from dagster_project.quality.alerts import Alert, raise_alerts
+from dagster_project.raw_contract import RAW_TABLES
 from dagster_project.vintage import VintageSelection
-from expectations.marts import KEY_COLUMNS, fct_firm_years_suite
-from expectations.runner import validate_frame
+from expectations.config import QualityTolerances
+from expectations.marts import KEY_COLUMNS, MartFacts, collect_mart_facts, fct_firm_years_suite
+from expectations.raw import validate_raw_table
+from expectations.raw_common import collect_facts
+from expectations.runner import SuiteOutcome, validate_frame
 
 FIRM_YEARS = AssetKey(["marts", "fct_firm_years"])
 
 
-@asset_check(asset=FIRM_YEARS, name="gx_fct_firm_years", blocking=True,
-             description="Great Expectations suite expectations/marts.py: keys, nulls, codes and plausible ranges")
-def gx_fct_firm_years(context: AssetCheckExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
-    with warehouse.get_connection() as conn:
-        vintage_id = vintage.resolve(conn)
-        frame = conn.execute("select * from marts.fct_firm_years where vintage_id = ?", [vintage_id]).df()
-    outcome = validate_frame(frame, "marts.fct_firm_years", fct_firm_years_suite, KEY_COLUMNS)
-    messages = [failure.message("marts.fct_firm_years") for failure in outcome.failures]
-    for message in messages:
-        context.log.error(message)
+class QualityCheckConfig(Config):
+    tolerances: dict[str, float] = Field(
+        default_factory=dict, description="overrides of expectations.config.QualityTolerances fields, by name"
+    )
+
+    def resolved(self) -> QualityTolerances:
+        return QualityTolerances(**self.tolerances)
+
+
+def outcome_alerts(outcome: SuiteOutcome, vintage_id: str, asset: AssetKey) -> list[Alert]:
+    """One alert per failed expectation of a suite."""
+    files = ", ".join(outcome.source_files) or None
+    return [
+        Alert(
+            vintage_id=vintage_id,
+            asset="/".join(asset.path),
+            rule=failure.rule,
+            severity="error",
+            failing_count=failure.unexpected_count,
+            message=failure.message(outcome.table),
+            examples=failure.examples,
+            file=files,
+            column=", ".join(failure.columns) or None,
+        )
+        for failure in outcome.failures
+    ]
+
+
+def _result(
+    context: AssetCheckExecutionContext, ops: OpsStore, outcome: SuiteOutcome, vintage_id: str, asset: AssetKey,
+    started: float, extra: dict | None = None,
+) -> AssetCheckResult:
+    alerts = outcome_alerts(outcome, vintage_id, asset)
+    alert_files = raise_alerts(alerts, ops=ops, log=context.log, run_id=context.op_execution_context.run_id)
     return AssetCheckResult(
         passed=outcome.success,
         severity=AssetCheckSeverity.ERROR,
         metadata={
             "vintage_id": vintage_id,
+            "table": outcome.table,
             "rows": outcome.rows,
             "expectations_evaluated": outcome.evaluated,
             "expectations_failed": len(outcome.failures),
-            "failures": MetadataValue.md("\n".join(f"- {m}" for m in messages) or "none"),
+            "failing_rows": sum(f.unexpected_count for f in outcome.failures),
+            "failures": MetadataValue.md("\n".join(f"- {a.message}" for a in alerts) or "none"),
+            "failed_expectations": MetadataValue.json([
+                {key: a.as_json()[key] for key in ("rule", "column", "failing_count", "examples")} for a in alerts
+            ]),
+            "alerts": MetadataValue.json([str(p) for p in alert_files]),
+            "seconds": round(time.perf_counter() - started, 2),
+            **(extra or {}),
         },
     )
+
+
+def _raw_check(table_name: str):
+    asset = AssetKey(["raw", table_name])
+
+    @asset_check(
+        asset=asset,
+        name=f"gx_raw_{table_name}",
+        blocking=True,
+        description=f"Great Expectations suite expectations/raw_{table_name}.py on the run's vintage of raw.{table_name}",
+    )
+    def check(
+        context: AssetCheckExecutionContext, config: QualityCheckConfig, warehouse: DuckDBResource,
+        vintage: VintageSelection, ops: OpsStore,
+    ) -> AssetCheckResult:
+        started = time.perf_counter()
+        with warehouse.get_connection() as conn:
+            vintage_id = vintage.resolve(conn)
+            facts = collect_facts(conn, vintage_id)
+            outcome = validate_raw_table(conn, table_name, facts, config.resolved())
+        note = (
+            f"compared with previous vintage {facts.previous_vintage_id}" if facts.previous_vintage_id
+            else "first vintage: no row-count or revision comparison"
+        )
+        return _result(context, ops, outcome, vintage_id, asset, started, {"previous_vintage": note})
+
+    return check
+
+
+RAW_CHECKS = [_raw_check(table.name) for table in RAW_TABLES]
+
+
+def _published_mart_rows(working: Path, vintage_id: str) -> tuple[str | None, int | None]:
+    """(vintage, rows) of the analysis sample in the published warehouse, if it holds another vintage's.
+
+    Under write-audit-publish the run builds ``working``, and the published file still holds
+    the last published sample: that is the sample the new one is compared with.
+    """
+    published = settings.warehouse_path()
+    if not published.exists() or published.resolve() == working.resolve():
+        return None, None
+    conn = connect_with_retry(published, read_only=True)
+    try:
+        has_mart = conn.execute(
+            "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'fct_firm_years'"
+        ).fetchone()[0]
+        row = conn.execute(
+            "select vintage_id, count(*) from marts.fct_firm_years where vintage_id <> ? group by 1 order by 1 desc limit 1",
+            [vintage_id],
+        ).fetchone() if has_mart else None
+    finally:
+        conn.close()
+    return (row[0], int(row[1])) if row else (None, None)
+
+
+@asset_check(
+    asset=FIRM_YEARS,
+    name="gx_fct_firm_years",
+    blocking=True,
+    description=(
+        "Great Expectations suite expectations/marts.py: keys, nulls, codes, plausible ranges, winsorized "
+        "variables inside their pooled 1st-99th percentile bounds, row count against the last published sample"
+    ),
+)
+def gx_fct_firm_years(
+    context: AssetCheckExecutionContext, config: QualityCheckConfig, warehouse: DuckDBResource,
+    vintage: VintageSelection, ops: OpsStore,
+) -> AssetCheckResult:
+    started = time.perf_counter()
+    with warehouse.get_connection() as conn:
+        vintage_id = vintage.resolve(conn)
+        previous_vintage, previous_rows = _published_mart_rows(Path(warehouse.database), vintage_id)
+        facts: MartFacts = collect_mart_facts(conn, vintage_id, previous_vintage, previous_rows)
+        frame = conn.execute("select * from marts.fct_firm_years where vintage_id = ?", [vintage_id]).df()
+    tolerances = config.resolved()
+    outcome = validate_frame(
+        frame, "marts.fct_firm_years", lambda: fct_firm_years_suite(facts, tolerances), KEY_COLUMNS
+    )
+    note = f"compared with published vintage {previous_vintage}" if previous_vintage else "no earlier publication"
+    return _result(context, ops, outcome, vintage_id, FIRM_YEARS, started, {"previous_vintage": note})
+
+
+QUALITY_CHECKS = [*RAW_CHECKS, gx_fct_firm_years]

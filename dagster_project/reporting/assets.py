@@ -12,7 +12,7 @@ from dagster_project.reporting import layouts
 from dagster_project.vintage import VintageSelection
 
 
-def _table_provenance(provenance: Provenance) -> TableProvenance:
+def table_provenance(provenance: Provenance) -> TableProvenance:
     return TableProvenance(
         vintage_id=provenance.vintage_id,
         is_synthetic=provenance.is_synthetic,
@@ -21,7 +21,7 @@ def _table_provenance(provenance: Provenance) -> TableProvenance:
     )
 
 
-def _written(paths) -> MaterializeResult:
+def written_report(paths) -> MaterializeResult:
     markdown = next(p for p in paths if p.suffix == ".md")
     return MaterializeResult(
         metadata={
@@ -39,7 +39,7 @@ def table03_report(context: AssetExecutionContext, warehouse: DuckDBResource, vi
         descriptives = conn.execute(
             "select * from results.descriptives where table_id = 'table03' and vintage_id = ?", [provenance.vintage_id]
         ).df()
-    return _written(write_table(layouts.table03(descriptives, _table_provenance(provenance)), settings.reports_dir()))
+    return written_report(write_table(layouts.table03(descriptives, table_provenance(provenance)), settings.reports_dir()))
 
 
 @asset(key=["reports", "table04"], deps=[AssetKey(["results", "table04_benchmark"])], group_name="reporting",
@@ -52,5 +52,5 @@ def table04_report(context: AssetExecutionContext, warehouse: DuckDBResource, vi
             "select * from results.coefficients where table_id = ? and vintage_id = ?", scope
         ).df()
         model_stats = conn.execute("select * from results.model_stats where table_id = ? and vintage_id = ?", scope).df()
-    table = layouts.table04(coefficients, model_stats, _table_provenance(provenance))
-    return _written(write_table(table, settings.reports_dir()))
+    table = layouts.table04(coefficients, model_stats, table_provenance(provenance))
+    return written_report(write_table(table, settings.reports_dir()))

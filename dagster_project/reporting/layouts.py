@@ -25,7 +25,7 @@ DESCRIPTIVE_COLUMNS = {"n": ("N", ",.0f"), "mean": ("Mean", ".3f"), "sd": ("Sd",
                        "min": ("Min", ".3f"), "p50": ("P50", ".3f"), "max": ("Max", ".3f")}
 
 
-def _yes_no(flag: bool) -> str:
+def yes_no(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
@@ -59,8 +59,8 @@ def table04(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
         columns=tuple(TableColumn(spec.column_id, (TERM_LABELS[spec.depvar],)) for spec in TABLE04),
         body=CoefficientBody(terms=terms, coefficients=coefficients),
         footer=(
-            TextRow("Year FE", {s.column_id: _yes_no("fiscal_year" in s.fixed_effects) for s in TABLE04}),
-            TextRow("Province FE", {s.column_id: _yes_no("province_code" in s.fixed_effects) for s in TABLE04}),
+            TextRow("Year FE", {s.column_id: yes_no("fiscal_year" in s.fixed_effects) for s in TABLE04}),
+            TextRow("Province FE", {s.column_id: yes_no("province_code" in s.fixed_effects) for s in TABLE04}),
             StatRow("Observations", "nobs", ",.0f"),
             StatRow("R-squared", "r2"),
         ),

@@ -194,8 +194,14 @@ def generate_vintage(
     target = _validate(landing_dir, vintage_id, seed, scale, file_format)
     report = progress or (lambda message: None)
     vintage = build_vintage(int(seed), float(scale), vintage_id, progress=report)
+    return write_vintage_folder(target, vintage, file_format, report)
+
+
+def write_vintage_folder(target: Path, vintage: SyntheticVintage, file_format: str,
+                         report: Callable[[str], None]) -> Path:
+    """Write the tables and truth.json into a hidden sibling folder, rename it to ``target``, then ``_READY``."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{vintage_id}.partial-{os.getpid()}"
+    staging = target.parent / f".{target.name}.partial-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
@@ -211,5 +217,5 @@ def generate_vintage(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     (target / raw_contract.READY_MARKER).write_text("", encoding="utf-8")
-    report(f"vintage {vintage_id} ready at {target}")
+    report(f"vintage {target.name} ready at {target}")
     return target

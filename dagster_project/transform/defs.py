@@ -2,6 +2,9 @@ from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
 from dagster_project.resources import SHARED_RESOURCES
-from dagster_project.transform.assets import DBT_PROJECT, dbt_models
+from dagster_project.transform.assets import DBT_PROJECT, dbt_models, dbt_models_after_python
 
-defs = Definitions(assets=[dbt_models], resources={**SHARED_RESOURCES, "dbt": DbtCliResource(project_dir=DBT_PROJECT)})
+defs = Definitions(
+    assets=[dbt_models, dbt_models_after_python],
+    resources={**SHARED_RESOURCES, "dbt": DbtCliResource(project_dir=DBT_PROJECT)},
+)

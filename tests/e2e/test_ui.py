@@ -39,6 +39,15 @@ mutation($params: ExecutionParams!) {
   }
 }
 """
+SENSOR_DRY_RUN = """
+mutation($selector: SensorSelector!, $cursor: String) {
+  sensorDryRun(selectorData: $selector, cursor: $cursor) {
+    __typename
+    ... on DryRunInstigationTick { evaluationResult { skipReason runRequests { runKey } error { message } } }
+    ... on PythonError { message }
+  }
+}
+"""
 RUN_STATUS = 'query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }'
 REPOSITORY_QUERY = "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
 LOAD_ERRORS = (
@@ -113,6 +122,9 @@ def test_ui_shows_the_whole_asset_graph(webserver):
         "results/table04_benchmark",
         "reports/table03",
         "reports/table04",
+        "publish/vintage_diff",
+        "publish/warehouse",
+        "ops/vintage_status",
     }
     assert expected <= keys, expected - keys
 
@@ -139,3 +151,19 @@ def test_ui_launches_a_materialization(webserver, pipeline_run):
             break
         time.sleep(2)
     assert status == "SUCCESS", status
+
+
+def test_ui_evaluates_the_landing_sensor(webserver):
+    """The UI's "Test sensor" (a dry run in the code server): the session's vintage is published, so it skips."""
+    port, repository = webserver
+    selector = {
+        "repositoryLocationName": repository["location"]["name"],
+        "repositoryName": repository["name"],
+        "sensorName": "landing_sensor",
+    }
+    result = _graphql(port, SENSOR_DRY_RUN, {"selector": selector, "cursor": None})["sensorDryRun"]
+    assert result["__typename"] == "DryRunInstigationTick", result
+    evaluation = result["evaluationResult"]
+    assert evaluation["error"] is None, evaluation["error"]
+    assert evaluation["runRequests"] == []
+    assert "all published or rejected" in evaluation["skipReason"], evaluation["skipReason"]

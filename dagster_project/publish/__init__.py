@@ -1,0 +1,1 @@
+"""Write-audit-publish, the vintage registry and sensor, the cross-vintage diff."""

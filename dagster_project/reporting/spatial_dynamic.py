@@ -1,0 +1,80 @@
+"""Reporting of the spatial and dynamic evidence: Tables 11-14 and Figure 2 into reports/."""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster_duckdb import DuckDBResource
+
+from analysis.tables import write_table
+from dagster_project import settings
+from dagster_project.reporting import spatial_layouts
+from dagster_project.reporting.assets import table_provenance, written_report
+from dagster_project.vintage import VintageSelection
+
+FIGURE02_FILE = "figures/figure02.png"
+
+
+def _rows(conn, table: str, table_id: str, vintage_id: str):
+    return conn.execute(f"select * from {table} where table_id = ? and vintage_id = ?", [table_id, vintage_id]).df()
+
+
+@asset(key=["reports", "table11"], deps=[AssetKey(["results", "table11_moran"])], group_name="reporting",
+       kinds={"python"})
+def table11_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
+    """Table 11 rendered from results.moran."""
+    with vintage.session(warehouse) as (conn, provenance):
+        moran = _rows(conn, "results.moran", "table11", provenance.vintage_id)
+    return written_report(write_table(spatial_layouts.table11(moran, table_provenance(provenance)), settings.reports_dir()))
+
+
+@asset(key=["reports", "figure02"], deps=[AssetKey(["results", "table11_moran"])], group_name="reporting",
+       kinds={"python"})
+def figure02_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
+    """Figure 2: Moran scatter plots of the first and last year (PNG) from results.moran_scatter."""
+    with vintage.session(warehouse) as (conn, provenance):
+        scatter = _rows(conn, "results.moran_scatter", "figure02", provenance.vintage_id)
+        moran = conn.execute(
+            "select fiscal_year, moran_i from results.moran where table_id = 'table11' and matrix_name = 'adjacency' "
+            "and vintage_id = ?", [provenance.vintage_id]
+        ).df()
+    moran_i = dict(zip(moran["fiscal_year"].astype(int), moran["moran_i"]))
+    path = spatial_layouts.figure02(scatter, moran_i, table_provenance(provenance),
+                                    settings.reports_dir() / FIGURE02_FILE)
+    quadrants = scatter.groupby(["fiscal_year", "quadrant"]).size().unstack(fill_value=0)
+    return MaterializeResult(metadata={
+        "files": MetadataValue.json([str(path)]),
+        "path": MetadataValue.path(str(path)),
+        "quadrant_counts": MetadataValue.md(quadrants.to_markdown()),
+    })
+
+
+@asset(key=["reports", "table12"], deps=[AssetKey(["results", "table12_model_selection"])], group_name="reporting",
+       kinds={"python"})
+def table12_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
+    """Table 12 rendered from results.specification_tests."""
+    with vintage.session(warehouse) as (conn, provenance):
+        tests = _rows(conn, "results.specification_tests", "table12", provenance.vintage_id)
+    return written_report(write_table(spatial_layouts.table12(tests, table_provenance(provenance)), settings.reports_dir()))
+
+
+@asset(key=["reports", "table13"], deps=[AssetKey(["results", "table13_sdm_gmm"])], group_name="reporting",
+       kinds={"python"})
+def table13_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
+    """Table 13 rendered from results.coefficients and results.model_stats."""
+    with vintage.session(warehouse) as (conn, provenance):
+        coefficients = _rows(conn, "results.coefficients", "table13", provenance.vintage_id)
+        model_stats = _rows(conn, "results.model_stats", "table13", provenance.vintage_id)
+    table = spatial_layouts.table13(coefficients, model_stats, table_provenance(provenance))
+    return written_report(write_table(table, settings.reports_dir()))
+
+
+@asset(key=["reports", "table14"], deps=[AssetKey(["results", "table14_effects"])], group_name="reporting",
+       kinds={"python"})
+def table14_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
+    """Table 14 rendered from results.spatial_effects and results.model_stats."""
+    with vintage.session(warehouse) as (conn, provenance):
+        effects = _rows(conn, "results.spatial_effects", "table14", provenance.vintage_id)
+        model_stats = _rows(conn, "results.model_stats", "table14", provenance.vintage_id)
+    table = spatial_layouts.table14(effects, model_stats, table_provenance(provenance))
+    return written_report(write_table(table, settings.reports_dir()))
+
+
+SPATIAL_DYNAMIC_REPORTS = [table11_report, figure02_report, table12_report, table13_report, table14_report]

@@ -1,0 +1,120 @@
+"""Tolerances of the quality suites: every threshold in one documented, overridable place.
+
+``QualityTolerances`` is a pydantic model so that a Dagster run can override a field in
+its run config (the asset checks take it as a ``Config``-compatible mapping, see
+``dagster_project/quality/checks.py``); the defaults below are what ``nqp run`` uses.
+Each field says why it has the value it has; ``docs/data_quality.md`` repeats them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class QualityTolerances(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    identity_relative_tolerance: float = Field(
+        default=1e-3,
+        description=(
+            "|total_liabilities + total_equity - total_assets| may reach this share of total_assets: "
+            "vendors round each balance-sheet item separately (to the yuan or, in older years, to the "
+            "10k yuan of small items), which moves the identity by far less than 0.1%; a wrong column or a "
+            "mixed unit moves it by whole percents"
+        ),
+    )
+    rd_components_relative_tolerance: float = Field(
+        default=1e-2,
+        description=(
+            "the four R&D breakdown items may exceed the R&D total by this share (rounding of separately "
+            "disclosed notes); they may fall short, as firms do not break down every yuan"
+        ),
+    )
+    min_median_ln_total_assets: float = Field(
+        default=19.0,
+        description=(
+            "median ln(total_assets in yuan) must be at least this: the median A-share manufacturer holds "
+            "about 3-5 billion yuan (ln ~ 22; paper Table 3 Size mean 22.3), and ln 19 is 180 million yuan; "
+            "a vintage in 10k yuan has a median ln near 13 (22 - ln 10^4 = 22 - 9.2), in 1k yuan near 15"
+        ),
+    )
+    max_median_ln_total_assets: float = Field(
+        default=25.0,
+        description=(
+            "median ln(total_assets) must be at most this (72 billion yuan): a vintage in fen (cents) "
+            "instead of yuan has a median near 26.8"
+        ),
+    )
+    min_bachelor_disclosure_share: float = Field(
+        default=0.1,
+        description=(
+            "bachelor_staff may be null where undisclosed, but at least this share of firm-years must "
+            "disclose it: disclosure is partial (about 28% of all firm-years in the synthetic vintage, 40% of "
+            "the paper's sample: Table 8 has 5,763 of 14,301), so only a near-empty column, the vendor having "
+            "dropped the field, is an error"
+        ),
+    )
+    max_orphan_patent_share: float = Field(
+        default=0.15,
+        description=(
+            "share of patents none of whose applicants maps to a listed firm in applicant_firm_map: the "
+            "delivery is the CNIPA extract for listed firms and their co-applicants, so orphans are the "
+            "university- or outsider-only filings of that extract (about 6% in the synthetic DGP); a mapping "
+            "file that lost rows or renamed applicants pushes the share far above 15%"
+        ),
+    )
+    row_count_min_ratio: float = Field(
+        default=0.95,
+        description=(
+            "rows of a table in this vintage / rows in the previous vintage, lower bound: history is "
+            "revised, not deleted (delisted firms stay in the files), so losing more than 5% is a partial "
+            "delivery"
+        ),
+    )
+    row_count_max_ratio: float = Field(
+        default=1.35,
+        description=(
+            "upper bound of the same ratio: a refresh adds one year (about +11% of firm-years over ten "
+            "years, +15% of patents, whose yearly counts grow) and new listings; more than +35% means "
+            "duplicated rows or another universe"
+        ),
+    )
+    revision_relative_threshold: float = Field(
+        default=0.02,
+        description=(
+            "a firm-year counts as revised when a key amount (total_assets, operating_income) moved by more "
+            "than 2% against the previous vintage; smaller moves are rounding and reclassification"
+        ),
+    )
+    max_revised_share: float = Field(
+        default=0.10,
+        description=(
+            "at most this share of the firm-years both vintages hold may be revised: a realistic refresh "
+            "restates a few percent of history (restatements, late audits); a shift of a tenth or more of "
+            "history is a changed definition or unit that must be reviewed before it is published"
+        ),
+    )
+    marts_row_count_min_ratio: float = Field(
+        default=0.9,
+        description=(
+            "analysis sample rows / rows of the previously published sample: sample filters may drop a "
+            "few more firm-years after revisions, not a tenth of them"
+        ),
+    )
+    marts_row_count_max_ratio: float = Field(
+        default=1.35,
+        description="upper bound of the same ratio: one added year plus new listings (see row_count_max_ratio)",
+    )
+
+    @property
+    def min_median_total_assets(self) -> float:
+        return math.exp(self.min_median_ln_total_assets)
+
+    @property
+    def max_median_total_assets(self) -> float:
+        return math.exp(self.max_median_ln_total_assets)
+
+
+DEFAULT_TOLERANCES = QualityTolerances()

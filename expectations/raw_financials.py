@@ -1,0 +1,107 @@
+"""Suite for ``raw.financials``: consolidated statements, one row per firm and fiscal year."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from dagster_project.raw_contract import FINANCIALS
+from expectations.config import QualityTolerances
+from expectations.raw_common import VintageFacts, add_contract_rules, add_firm_year_rules, read_frame
+
+TABLE = FINANCIALS
+FIRST_YEAR = 2014  # statements start a year before the sample so 2015 has lagged assets (docs/raw_data.md)
+
+# Amounts that cannot be negative. Left out on purpose: total_equity (insolvent firms),
+# net_profit (losses) and impairment_provisions (reversals are booked as negative charges).
+NON_NEGATIVE = (
+    "total_assets", "total_liabilities", "operating_income", "fixed_assets", "intangible_assets",
+    "operating_cash_outflows", "cash_paid_goods_services", "cash_paid_employees", "depreciation_fixed_assets",
+    "amortization_intangibles", "rd_expense", "rd_salaries", "rd_depreciation_amortization", "rd_lease",
+    "rd_direct_inputs", "employees", "rd_staff", "bachelor_staff",
+)
+RD_COMPONENTS = ("rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_direct_inputs")
+# Amounts compared with the previous vintage: large, always positive, restated only by real revisions.
+REVISION_COLUMNS = ("total_assets", "operating_income")
+
+
+def previous_column(column: str) -> str:
+    return f"{column}__previous_vintage"
+
+
+def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
+    """This vintage's rows, with the previous vintage's key amounts of the same firm-year beside them."""
+    previous = ", ".join(f"previous.{c} as {previous_column(c)}" for c in REVISION_COLUMNS)
+    return read_frame(
+        conn,
+        f"""
+        select current.* exclude (loaded_at), {previous}
+        from raw.financials as current
+        left join (
+            select stock_code, fiscal_year, {", ".join(REVISION_COLUMNS)}
+            from raw.financials
+            where vintage_id = ?
+            qualify count(*) over (partition by stock_code, fiscal_year) = 1
+        ) as previous using (stock_code, fiscal_year)
+        where current.vintage_id = ?
+        order by current.source_row
+        """,
+        [facts.previous_vintage_id or "", facts.vintage_id],
+    )
+
+
+def suite(facts: VintageFacts, tolerances: QualityTolerances):
+    import great_expectations as gx
+
+    from expectations.custom import ExpectColumnPairValuesToBeWithinRelativeDistance, ExpectColumnPartsToSumToTotal
+
+    expect = gx.expectations
+    built = gx.ExpectationSuite(name="raw_financials")
+    add_contract_rules(built, TABLE)
+    add_firm_year_rules(built, TABLE, FIRST_YEAR, facts, tolerances)
+    for column in NON_NEGATIVE:
+        built.add_expectation(expect.ExpectColumnValuesToBeBetween(column=column, min_value=0))
+    built.add_expectation(
+        ExpectColumnPartsToSumToTotal(
+            column_list=["total_liabilities", "total_equity", "total_assets"],
+            relative_tolerance=tolerances.identity_relative_tolerance,
+        )
+    )
+    built.add_expectation(
+        ExpectColumnPartsToSumToTotal(
+            column_list=[*RD_COMPONENTS, "rd_expense"],
+            relative_tolerance=tolerances.rd_components_relative_tolerance,
+            allow_shortfall=True,
+        )
+    )
+    # Unit plausibility: a vintage delivered in 10k yuan (or fen) moves the median by orders of magnitude.
+    built.add_expectation(
+        expect.ExpectColumnMedianToBeBetween(
+            column="total_assets",
+            min_value=tolerances.min_median_total_assets,
+            max_value=tolerances.max_median_total_assets,
+        )
+    )
+    for staff in ("rd_staff", "bachelor_staff"):
+        built.add_expectation(
+            expect.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="employees", column_B=staff, or_equal=True, ignore_row_if="either_value_is_missing"
+            )
+        )
+    built.add_expectation(
+        expect.ExpectColumnProportionOfNonNullValuesToBeBetween(
+            column="bachelor_staff", min_value=tolerances.min_bachelor_disclosure_share
+        )
+    )
+    if facts.previous_vintage_id is not None:
+        for column in REVISION_COLUMNS:
+            built.add_expectation(
+                ExpectColumnPairValuesToBeWithinRelativeDistance(
+                    column_A=column,
+                    column_B=previous_column(column),
+                    relative_tolerance=tolerances.revision_relative_threshold,
+                    mostly=1 - tolerances.max_revised_share,
+                    meta={"previous_vintage": facts.previous_vintage_id},
+                )
+            )
+    return built

@@ -1,0 +1,82 @@
+"""Suite for ``raw.patents``: CNIPA applications, one row per application number."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from dagster_project.raw_contract import PATENT_TYPES, PATENTS
+from expectations.config import QualityTolerances
+from expectations.raw_common import (
+    EARLIEST_PATENT_APPLICATION,
+    VintageFacts,
+    add_contract_rules,
+    add_row_count_rule,
+    add_text_rules,
+    add_year_coverage_rule,
+    read_frame,
+)
+
+TABLE = PATENTS
+FIRST_YEAR = 2013  # two years before the sample, for lagged counts (docs/raw_data.md)
+# 'CN' + filing year + type digit (1 invention, 2 utility model, 3 design, 8/9 PCT) + seven-digit
+# serial + '.' + check character: the 12-digit format CNIPA uses since 2003.
+APPLICATION_NUMBER_PATTERN = r"^CN(?:19|20)\d{2}[1-9]\d{7}\.[0-9X]$"
+IPC_PATTERN = r"^[A-H]\d{2}[A-Z] \d{1,4}/\d{1,6}$"  # 'G06N 3/08' (docs/raw_data.md)
+
+
+def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
+    """This vintage's patents with their application year and whether any applicant maps to a listed firm."""
+    return read_frame(
+        conn,
+        """
+        with applicants as (
+            select application_number, unnest(string_split(applicants, ';')) as applicant_name
+            from raw.patents where vintage_id = ?
+        ),
+        linked as (
+            select distinct applicants.application_number
+            from applicants
+            join raw.applicant_firm_map as map
+              on map.applicant_name = trim(applicants.applicant_name) and map.vintage_id = ?
+        )
+        select patents.* exclude (loaded_at),
+               year(patents.application_date) as application_year,
+               linked.application_number is not null as has_listed_applicant
+        from raw.patents as patents
+        left join linked using (application_number)
+        where patents.vintage_id = ?
+        order by patents.source_row
+        """,
+        [facts.vintage_id, facts.vintage_id, facts.vintage_id],
+    )
+
+
+def suite(facts: VintageFacts, tolerances: QualityTolerances):
+    import great_expectations as gx
+
+    expect = gx.expectations
+    built = gx.ExpectationSuite(name="raw_patents")
+    add_contract_rules(built, TABLE)
+    add_row_count_rule(built, TABLE, facts, tolerances)
+    built.add_expectation(
+        expect.ExpectColumnValuesToMatchRegex(column="application_number", regex=APPLICATION_NUMBER_PATTERN)
+    )
+    built.add_expectation(expect.ExpectColumnValuesToBeInSet(column="patent_type", value_set=list(PATENT_TYPES)))
+    built.add_expectation(expect.ExpectColumnValuesToMatchRegex(column="main_ipc", regex=IPC_PATTERN))
+    built.add_expectation(
+        expect.ExpectColumnValuesToBeBetween(
+            column="application_date",
+            min_value=pd.Timestamp(EARLIEST_PATENT_APPLICATION),
+            max_value=pd.Timestamp(facts.reference_date),
+        )
+    )
+    add_year_coverage_rule(built, TABLE, "application_year", FIRST_YEAR, facts)
+    add_text_rules(built, ("title", "abstract", "applicants"))
+    built.add_expectation(
+        expect.ExpectColumnValuesToBeInSet(
+            column="has_listed_applicant", value_set=[True], mostly=1 - tolerances.max_orphan_patent_share,
+            meta={"rule": "orphan_patent_share"},
+        )
+    )
+    return built
