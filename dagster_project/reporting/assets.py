@@ -2,6 +2,7 @@
 
 from datetime import datetime, timezone
 
+import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
@@ -36,21 +37,29 @@ def written_report(paths) -> MaterializeResult:
 def table03_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 3 rendered from results.descriptives."""
     with vintage.session(warehouse) as (conn, provenance):
-        descriptives = conn.execute(
-            "select * from results.descriptives where table_id = 'table03' and vintage_id = ?", [provenance.vintage_id]
-        ).df()
+        descriptives = rows_for_vintage(conn, "results.descriptives", "table03", provenance.vintage_id)
     return written_report(write_table(layouts.table03(descriptives, table_provenance(provenance)), settings.reports_dir()))
 
 
-@asset(key=["reports", "table04"], deps=[AssetKey(["results", "table04_benchmark"])], group_name="reporting",
-       kinds={"python"})
-def table04_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
-    """Table 4 rendered from results.coefficients and results.model_stats."""
-    with vintage.session(warehouse) as (conn, provenance):
-        scope = ["table04", provenance.vintage_id]
-        coefficients = conn.execute(
-            "select * from results.coefficients where table_id = ? and vintage_id = ?", scope
-        ).df()
-        model_stats = conn.execute("select * from results.model_stats where table_id = ? and vintage_id = ?", scope).df()
-    table = layouts.table04(coefficients, model_stats, table_provenance(provenance))
-    return written_report(write_table(table, settings.reports_dir()))
+def rows_for_vintage(conn, table: str, table_id: str, vintage_id: str) -> pd.DataFrame:
+    """The rows of one paper table (``table_id``) of this vintage from a results table."""
+    return conn.execute(f"select * from {table} where table_id = ? and vintage_id = ?", [table_id, vintage_id]).df()
+
+
+def coefficient_report(table_id: str, results_key: str, layout):
+    """A report asset rendering ``layout(coefficients, model_stats, provenance)`` of one table."""
+
+    @asset(key=["reports", table_id], deps=[AssetKey(["results", results_key])], group_name="reporting",
+           kinds={"python"},
+           description=f"{table_id.capitalize()} rendered from results.coefficients and results.model_stats.")
+    def report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
+        with vintage.session(warehouse) as (conn, provenance):
+            coefficients = rows_for_vintage(conn, "results.coefficients", table_id, provenance.vintage_id)
+            model_stats = rows_for_vintage(conn, "results.model_stats", table_id, provenance.vintage_id)
+        table = layout(coefficients, model_stats, table_provenance(provenance))
+        return written_report(write_table(table, settings.reports_dir()))
+
+    return report
+
+
+table04_report = coefficient_report("table04", "table04_benchmark", layouts.table04)

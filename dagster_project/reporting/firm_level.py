@@ -7,36 +7,23 @@ from analysis.matching import plot_densities, score_densities_of
 from analysis.tables import SYNTHETIC_BANNER, SYNTHETIC_EXPLANATION, write_table
 from dagster_project import settings
 from dagster_project.reporting import firm_layouts
-from dagster_project.reporting.assets import table_provenance, written_report
+from dagster_project.reporting.assets import (
+    coefficient_report,
+    rows_for_vintage,
+    table_provenance,
+    written_report,
+)
 from dagster_project.vintage import VintageSelection
 
 FIGURE01_PNG = "figure01.png"
 FIGURE01_TITLE = "Figure 1. Propensity score densities before and after matching"
 
 
-def _rows(conn, table: str, table_id: str, vintage_id: str):
-    return conn.execute(f"select * from {table} where table_id = ? and vintage_id = ?", [table_id, vintage_id]).df()
-
-
-def _coefficient_report(table_id: str, results_key: str, layout):
-    @asset(key=["reports", table_id], deps=[AssetKey(["results", results_key])], group_name="reporting",
-           kinds={"python"},
-           description=f"{table_id.capitalize()} rendered from results.coefficients and results.model_stats.")
-    def report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
-        with vintage.session(warehouse) as (conn, provenance):
-            coefficients = _rows(conn, "results.coefficients", table_id, provenance.vintage_id)
-            model_stats = _rows(conn, "results.model_stats", table_id, provenance.vintage_id)
-        table = layout(coefficients, model_stats, table_provenance(provenance))
-        return written_report(write_table(table, settings.reports_dir()))
-
-    return report
-
-
-table05_report = _coefficient_report("table05", "table05_robustness", firm_layouts.table05)
-table06_report = _coefficient_report("table06", "table06_iv", firm_layouts.table06)
-table08_report = _coefficient_report("table08", "table08_mechanisms", firm_layouts.table08)
-table09_report = _coefficient_report("table09", "table09_heterogeneity", firm_layouts.table09)
-table10_report = _coefficient_report("table10", "table10_group_differences", firm_layouts.table10)
+table05_report = coefficient_report("table05", "table05_robustness", firm_layouts.table05)
+table06_report = coefficient_report("table06", "table06_iv", firm_layouts.table06)
+table08_report = coefficient_report("table08", "table08_mechanisms", firm_layouts.table08)
+table09_report = coefficient_report("table09", "table09_heterogeneity", firm_layouts.table09)
+table10_report = coefficient_report("table10", "table10_group_differences", firm_layouts.table10)
 
 PSM = AssetKey(["results", "table07_psm"])
 
@@ -45,8 +32,8 @@ PSM = AssetKey(["results", "table07_psm"])
 def table07_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 7 rendered from results.balance (and the matching counts in results.model_stats)."""
     with vintage.session(warehouse) as (conn, provenance):
-        balance = _rows(conn, "results.balance", "table07", provenance.vintage_id)
-        model_stats = _rows(conn, "results.model_stats", "table07", provenance.vintage_id)
+        balance = rows_for_vintage(conn, "results.balance", "table07", provenance.vintage_id)
+        model_stats = rows_for_vintage(conn, "results.model_stats", "table07", provenance.vintage_id)
     table = firm_layouts.table07(balance, model_stats, table_provenance(provenance))
     return written_report(write_table(table, settings.reports_dir()))
 

@@ -6,14 +6,15 @@ from dagster_duckdb import DuckDBResource
 from analysis.tables import write_table
 from dagster_project import settings
 from dagster_project.reporting import spatial_layouts
-from dagster_project.reporting.assets import table_provenance, written_report
+from dagster_project.reporting.assets import (
+    coefficient_report,
+    rows_for_vintage,
+    table_provenance,
+    written_report,
+)
 from dagster_project.vintage import VintageSelection
 
 FIGURE02_FILE = "figures/figure02.png"
-
-
-def _rows(conn, table: str, table_id: str, vintage_id: str):
-    return conn.execute(f"select * from {table} where table_id = ? and vintage_id = ?", [table_id, vintage_id]).df()
 
 
 @asset(key=["reports", "table11"], deps=[AssetKey(["results", "table11_moran"])], group_name="reporting",
@@ -21,7 +22,7 @@ def _rows(conn, table: str, table_id: str, vintage_id: str):
 def table11_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 11 rendered from results.moran."""
     with vintage.session(warehouse) as (conn, provenance):
-        moran = _rows(conn, "results.moran", "table11", provenance.vintage_id)
+        moran = rows_for_vintage(conn, "results.moran", "table11", provenance.vintage_id)
     return written_report(write_table(spatial_layouts.table11(moran, table_provenance(provenance)), settings.reports_dir()))
 
 
@@ -30,7 +31,7 @@ def table11_report(context: AssetExecutionContext, warehouse: DuckDBResource, vi
 def figure02_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Figure 2: Moran scatter plots of the first and last year (PNG) from results.moran_scatter."""
     with vintage.session(warehouse) as (conn, provenance):
-        scatter = _rows(conn, "results.moran_scatter", "figure02", provenance.vintage_id)
+        scatter = rows_for_vintage(conn, "results.moran_scatter", "figure02", provenance.vintage_id)
         moran = conn.execute(
             "select fiscal_year, moran_i from results.moran where table_id = 'table11' and matrix_name = 'adjacency' "
             "and vintage_id = ?", [provenance.vintage_id]
@@ -51,19 +52,11 @@ def figure02_report(context: AssetExecutionContext, warehouse: DuckDBResource, v
 def table12_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 12 rendered from results.specification_tests."""
     with vintage.session(warehouse) as (conn, provenance):
-        tests = _rows(conn, "results.specification_tests", "table12", provenance.vintage_id)
+        tests = rows_for_vintage(conn, "results.specification_tests", "table12", provenance.vintage_id)
     return written_report(write_table(spatial_layouts.table12(tests, table_provenance(provenance)), settings.reports_dir()))
 
 
-@asset(key=["reports", "table13"], deps=[AssetKey(["results", "table13_sdm_gmm"])], group_name="reporting",
-       kinds={"python"})
-def table13_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
-    """Table 13 rendered from results.coefficients and results.model_stats."""
-    with vintage.session(warehouse) as (conn, provenance):
-        coefficients = _rows(conn, "results.coefficients", "table13", provenance.vintage_id)
-        model_stats = _rows(conn, "results.model_stats", "table13", provenance.vintage_id)
-    table = spatial_layouts.table13(coefficients, model_stats, table_provenance(provenance))
-    return written_report(write_table(table, settings.reports_dir()))
+table13_report = coefficient_report("table13", "table13_sdm_gmm", spatial_layouts.table13)
 
 
 @asset(key=["reports", "table14"], deps=[AssetKey(["results", "table14_effects"])], group_name="reporting",
@@ -71,8 +64,8 @@ def table13_report(context: AssetExecutionContext, warehouse: DuckDBResource, vi
 def table14_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 14 rendered from results.spatial_effects and results.model_stats."""
     with vintage.session(warehouse) as (conn, provenance):
-        effects = _rows(conn, "results.spatial_effects", "table14", provenance.vintage_id)
-        model_stats = _rows(conn, "results.model_stats", "table14", provenance.vintage_id)
+        effects = rows_for_vintage(conn, "results.spatial_effects", "table14", provenance.vintage_id)
+        model_stats = rows_for_vintage(conn, "results.model_stats", "table14", provenance.vintage_id)
     table = spatial_layouts.table14(effects, model_stats, table_provenance(provenance))
     return written_report(write_table(table, settings.reports_dir()))
 
