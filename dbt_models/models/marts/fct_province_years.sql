@@ -6,6 +6,9 @@
 -- fails the build, and the Python spatial assets refuse such a panel as well.
 -- Aggregation: unweighted means over the province's sample firm-years (each firm counts
 -- once, whatever its size), matching a province panel built by averaging listed firms.
+-- Each mean adds its values in stock-code order: a plain avg() adds them in whatever order
+-- DuckDB's threads deliver them, so the last bits of a mean (and, through the spatial ML
+-- fits, Tables 13-14 at about 1e-8) changed from run to run on a loaded machine.
 
 with grid as (
 
@@ -27,6 +30,7 @@ firm_years as (
     select
         firm_years.province_code,
         firm_years.fiscal_year,
+        firm_years.stock_code,
         npro.npro,
         firm_years.ai,
         firm_years.roa,
@@ -49,15 +53,15 @@ aggregated as (
     select
         province_code,
         fiscal_year,
-        count(*)        as n_firms,
-        avg(npro)       as npro,
-        avg(ai)         as ai,
-        avg(roa)        as roa,
-        avg(size)       as size,
-        avg(top1)       as top1,
-        avg(lev)        as lev,
-        avg(inde)       as inde,
-        avg(age)        as age
+        count(*)                        as n_firms,
+        avg(npro order by stock_code)   as npro,
+        avg(ai order by stock_code)     as ai,
+        avg(roa order by stock_code)    as roa,
+        avg(size order by stock_code)   as size,
+        avg(top1 order by stock_code)   as top1,
+        avg(lev order by stock_code)    as lev,
+        avg(inde order by stock_code)   as inde,
+        avg(age order by stock_code)    as age
     from firm_years
     group by province_code, fiscal_year
 
