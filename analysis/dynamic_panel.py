@@ -595,6 +595,7 @@ def _estimate(
         nobs=int(main_rows.sum()),
         stat_kind="z",
         stats={**diagnostics, "n_groups": n_groups},
+        covariance=variance,
         info={
             "estimator": "system GMM (Blundell-Bond)" if spec.system else "difference GMM (Arellano-Bond)",
             "steps": "two-step" if two_step else "one-step",

@@ -345,6 +345,7 @@ def fit_ols(
         nobs=n_obs,
         stat_kind="t",
         stats=model_stats,
+        covariance=vcov,
         info={
             "estimator": "ols",
             "depvar": depvar,

@@ -412,6 +412,7 @@ def _fit_linearmodels(
         stat_kind="t" if small else "z",
         stats=fit_stats,
         info=info,
+        covariance=cov.to_numpy(),
     )
 
 

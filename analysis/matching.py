@@ -57,7 +57,14 @@ from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from analysis.fixed_effects import CONSTANT_TERM
-from analysis.results import TIDY_COLUMNS, DelegatesToRegression, RegressionResult
+from analysis.results import (
+    TIDY_COLUMNS,
+    CovarianceInference,
+    DelegatesToRegression,
+    RegressionResult,
+    labelled_covariance,
+    model_stats_frame,
+)
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric
 
 MODELS: tuple[str, ...] = ("logit", "probit")
@@ -94,7 +101,7 @@ class PropensityScoreResult(DelegatesToRegression):
 
 
 @dataclass(frozen=True)
-class MatchResult:
+class MatchResult(CovarianceInference):
     """Nearest-neighbour matches on the propensity score, with psmatch2's output variables.
 
     ``treated``, ``scores``, ``on_support`` (psmatch2 ``_support``) and ``weights`` (psmatch2
@@ -138,10 +145,20 @@ class MatchResult:
             return pd.Series(dtype=float, name="std_errors")
         return self.propensity.std_errors
 
+    @property
+    def vcov(self) -> pd.DataFrame:
+        if self.propensity is None:
+            return labelled_covariance(np.empty((0, 0)), [])
+        return self.propensity.vcov
+
     def tidy(self) -> pd.DataFrame:
         if self.propensity is None:
             return pd.DataFrame(columns=list(TIDY_COLUMNS))
         return self.propensity.tidy()
+
+    def model_stats(self) -> pd.DataFrame:
+        """nobs, the match counts of ``stats`` and ``info`` as a long (stat, value, text) frame."""
+        return model_stats_frame(self.nobs, self.stats, self.info)
 
 
 def _binary_treatment(values: pd.Series, name: str) -> pd.Series:
@@ -205,6 +222,7 @@ def propensity_scores(
             "log_likelihood": fit.llf,
         },
         info={"estimator": model, "depvar": treatment},
+        covariance=fit.cov_params().to_numpy(),
     )
     return PropensityScoreResult(model=fitted, scores=pd.Series(fit.predict(exog), index=sample.index))
 
@@ -548,6 +566,7 @@ def average_treatment_effect_on_treated(match_result: MatchResult, outcome: str)
             "n_controls": int((~is_treated).sum()),
         },
         info={"estimator": "psmatch2 nearest-neighbour ATT", "depvar": outcome},
+        covariance=np.array([[variance]]),
     )
 
 

@@ -443,6 +443,7 @@ def fit_spatial_panel(
         stat_kind="z",
         stats={"log_likelihood": fit.log_likelihood, "sigma2": params[SIGMA2], "r2": r2, "corr2": corr2,
                "n_units": panel.n_units, "n_periods": panel.n_periods},
+        covariance=fit.covariance,
         info={"model": model, "fixed_effects": fixed_effects, "weights": weights.kind,
               "estimator": "ML, Lee-Yu transformation approach" if lee_yu else "ML, direct approach",
               "vce": "inverse analytic information matrix"},
@@ -582,16 +583,19 @@ def effects_from_estimates(
     names = [f"{kind}:{r}" for kind in EFFECT_KINDS for r in regressors]
     params = pd.Series(point, index=names)
 
-    def result(std_errors: np.ndarray, method: str) -> RegressionResult:
+    def result(std_errors: np.ndarray, covariance: np.ndarray, method: str) -> RegressionResult:
         se = pd.Series(std_errors, index=names)
         statistic, p_value = _z_inference(params, se)
         return RegressionResult(params, se, statistic, p_value, nobs=weights.n, stat_kind="z",
                                 stats={"n_draws": n_draws, "unstable_draws": int(n_draws - stable.sum())},
-                                info={"method": method, "model": "sdm" if durbin else "sar"})
+                                info={"method": method, "model": "sdm" if durbin else "sar"},
+                                covariance=covariance)
 
     return SpatialEffectsResult(
-        simulation=result(simulated.std(axis=0, ddof=1), "simulation from the asymptotic distribution"),
-        delta=result(np.sqrt(np.einsum("ij,jk,ik->i", jacobian, cov, jacobian)), "delta method"),
+        simulation=result(simulated.std(axis=0, ddof=1), np.atleast_2d(np.cov(simulated, rowvar=False, ddof=1)),
+                          "simulation from the asymptotic distribution"),
+        delta=result(np.sqrt(np.einsum("ij,jk,ik->i", jacobian, cov, jacobian)), jacobian @ cov @ jacobian.T,
+                     "delta method"),
         simulation_mean=pd.Series(simulated.mean(axis=0), index=names),
         n_draws=n_draws,
     )
