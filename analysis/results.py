@@ -56,6 +56,9 @@ class EstimationResult(Protocol):
     @property
     def nobs(self) -> int: ...
 
+    @property
+    def inference_df(self) -> float | None: ...
+
     def conf_int(self, level: float = 0.95) -> pd.DataFrame: ...
 
     def wald_test(self, restrictions: np.ndarray | str, q: np.ndarray | float | None = None) -> WaldTest: ...
@@ -137,19 +140,20 @@ def model_stats_frame(nobs: int, stats: Mapping[str, float], info: Mapping[str, 
 
 class CovarianceInference:
     """``conf_int``, ``wald_test`` and ``vcov_rows`` for a result with ``params``, ``std_errors``,
-    ``vcov`` and ``_inference_df`` (None for z-based inference)."""
+    ``vcov`` and ``inference_df`` (None for z-based inference)."""
 
     @property
-    def _inference_df(self) -> float | None:
+    def inference_df(self) -> float | None:
+        """Degrees of freedom of t/F inference; None for normal / chi2 inference."""
         return None
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Columns ``lower``/``upper``, one row per term."""
-        return confidence_interval(self.params, self.std_errors, level, self._inference_df)
+        return confidence_interval(self.params, self.std_errors, level, self.inference_df)
 
     def wald_test(self, restrictions: np.ndarray | str, q: np.ndarray | float | None = None) -> WaldTest:
         """Joint test of ``R params = q`` (F after t-based estimators, chi2 otherwise)."""
-        return wald_test(self.params, self.vcov, restrictions, q, self._inference_df)
+        return wald_test(self.params, self.vcov, restrictions, q, self.inference_df)
 
     def vcov_rows(self) -> pd.DataFrame:
         """The covariance as long rows (row_term, column_term, covariance), lower triangle."""
@@ -216,7 +220,7 @@ class RegressionResult(CovarianceInference):
         return labelled_covariance(self.covariance, list(self.params.index))
 
     @property
-    def _inference_df(self) -> float | None:
+    def inference_df(self) -> float | None:
         return float(self.stats["df_resid"]) if self.stat_kind == "t" else None
 
     def tidy(self) -> pd.DataFrame:
@@ -263,6 +267,10 @@ class DelegatesToRegression:
     @property
     def vcov(self) -> pd.DataFrame:
         return self._embedded_regression.vcov
+
+    @property
+    def inference_df(self) -> float | None:
+        return self._embedded_regression.inference_df
 
     @property
     def stats(self) -> Mapping[str, float]:
