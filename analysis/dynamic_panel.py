@@ -123,6 +123,8 @@ def fit_dynamic_panel(
     robust: bool = True,
     time_dummies: bool = True,
     h: int = 3,
+    base_period: int | None = None,
+    small: bool = False,
 ) -> DynamicPanelResult:
     """Fit ``depvar`` on ``lags`` of itself and the listed regressors by difference or system GMM.
 
@@ -137,6 +139,16 @@ def fit_dynamic_panel(
     cluster-by-entity standard errors in one-step and the Windmeijer correction in
     two-step estimation. ``h`` is xtabond2's ``h()``: 3 (default) or 2 (DPD for Ox).
 
+    ``base_period`` names the period whose time dummy is left out of the regressors (all
+    dummies still instrument, so only the dummies' coefficients change: each becomes its
+    difference from the base period's); by default xtabond2's rule drops whichever dummies
+    are collinear, scanning left to right, and ``time_dummies=False`` includes none.
+    ``small`` is xtabond2's ``small``: the covariance is multiplied by (N - 1) / (N - K) x
+    G / (G - 1) (robust or Windmeijer; N / (N - K) otherwise), and t statistics and the
+    overall F test (``stats``: ``F``, ``F_df1``, ``F_df2``, ``F_p``, and ``df_resid``) use
+    G - 1 denominator degrees of freedom (the groups less one: the convention of Stata's
+    cluster-robust tests, chosen here; the AR tests are unaffected).
+
     ``time`` must hold integer periods (years); gaps within an entity are respected.
     Reported ``nobs`` is the number of difference-equation observations in difference
     GMM and of levels-equation observations in system GMM, as xtabond2 reports them.
@@ -146,8 +158,13 @@ def fit_dynamic_panel(
         system, time_dummies, h,
     )
     panel = _Panel.build(data, entity, time, spec)
-    system_data = _StackedSystem.build(panel, spec, collapse)
-    return _estimate(system_data, spec, two_step=two_step, robust=robust, collapse=collapse)
+    if base_period is not None:
+        if not time_dummies:
+            raise ValueError("base_period needs time_dummies=True")
+        if base_period not in panel.periods:
+            raise ValueError(f"base_period {base_period!r} is not a period of {time!r}: {panel.periods.tolist()}")
+    system_data = _StackedSystem.build(panel, spec, collapse, base_period)
+    return _estimate(system_data, spec, two_step=two_step, robust=robust, collapse=collapse, small=small)
 
 
 @dataclass(frozen=True)
@@ -315,7 +332,8 @@ class _StackedSystem:
     dropped: tuple[str, ...]
 
     @classmethod
-    def build(cls, panel: _Panel, spec: _Specification, collapse: bool) -> "_StackedSystem":
+    def build(cls, panel: _Panel, spec: _Specification, collapse: bool,
+              base_period: int | None = None) -> "_StackedSystem":
         n_groups, n_periods = panel.grids[spec.depvar].shape
         levels = {term.name: panel.lagged(term.variable, term.lag) for term in spec.regressors}
         y_level = panel.grids[spec.depvar]
@@ -344,7 +362,8 @@ class _StackedSystem:
         constant = {CONSTANT: np.ones((n_groups, n_periods))} if spec.system else {}
 
         # Constant first so that the dummy trap drops a dummy, as xtabond2's _rmcoll does.
-        candidates = {**constant, **levels, **dummy_levels}
+        base_dummy = f"{spec.time}_{base_period}" if base_period is not None else None
+        candidates = {**constant, **levels, **{k: v for k, v in dummy_levels.items() if k != base_dummy}}
         X_all = np.column_stack([rows.transformed(grid) for grid in candidates.values()])
         keep = _independent_columns(X_all.T @ X_all)
         names = list(candidates)
@@ -352,7 +371,7 @@ class _StackedSystem:
         collinear_user_terms = [name for name in dropped if name in levels]
         if collinear_user_terms:
             raise ValueError(f"regressors are collinear in the estimation sample: {collinear_user_terms}")
-        kept_dummies = [name for name in dummy_levels if name not in dropped]
+        kept_dummies = [name for name in dummy_levels if name in candidates and name not in dropped]
         order = list(levels) + kept_dummies + list(constant)
         X = np.column_stack([X_all[:, names.index(name)] for name in order])
 
@@ -532,6 +551,7 @@ def _gmm_step(system: _StackedSystem, ZX: np.ndarray, Zy: np.ndarray, weights: n
 
 def _estimate(
     system: _StackedSystem, spec: _Specification, two_step: bool, robust: bool, collapse: bool,
+    small: bool = False,
 ) -> DynamicPanelResult:
     n_params = system.X.shape[1]
     ZHZ = (system.Z.T @ (system.H @ system.Z)).toarray()
@@ -568,11 +588,18 @@ def _estimate(
         final, moments = one, G1
         variance = one_robust_variance if robust else one.variance * sigma2
     variance = (variance + variance.T) / 2.0
-
+    main_eq = LEVEL if spec.system else DIFF
+    main_rows = system.row_eq == main_eq
+    n_groups = int(np.unique(system.row_group[main_rows]).size)
+    n_obs = int(main_rows.sum())
     ar_tests = [
         _arellano_bond_ar(system, final, moments, ZX, variance, order, robust or two_step, sigma2)
         for order in _AR_ORDERS
     ]
+    if small:  # after the AR tests, which xtabond2 computes from the unscaled covariance
+        clustered = robust or two_step
+        variance = variance * ((n_obs - 1) / (n_obs - n_params) * n_groups / (n_groups - 1) if clustered
+                               else n_obs / (n_obs - n_params))
     overid_df = n_instruments - n_params
     diagnostics = {
         "ar1_z": ar_tests[0][0], "ar1_p": ar_tests[0][1],
@@ -581,20 +608,28 @@ def _estimate(
         "hansen_chi2": hansen, "hansen_df": overid_df, "hansen_p": float(stats.chi2.sf(hansen, overid_df)),
         "n_instruments": n_instruments,
     }
-    main_eq = LEVEL if spec.system else DIFF
-    main_rows = system.row_eq == main_eq
-    n_groups = int(np.unique(system.row_group[main_rows]).size)
     std_errors = np.sqrt(np.diag(variance))
     z_values = final.params / std_errors
     index = pd.Index(system.names)
+    result_stats = {**diagnostics, "n_groups": n_groups}
+    if small:
+        df_resid = n_groups - 1
+        slopes = [i for i, name in enumerate(system.names) if name != CONSTANT]
+        f_stat = float(final.params[slopes] @ np.linalg.solve(variance[np.ix_(slopes, slopes)], final.params[slopes]))
+        f_stat /= len(slopes)
+        result_stats |= {"F": f_stat, "F_df1": len(slopes), "F_df2": df_resid,
+                         "F_p": float(stats.f.sf(f_stat, len(slopes), df_resid)), "df_resid": df_resid}
+        p_values = 2.0 * stats.t.sf(np.abs(z_values), df_resid)
+    else:
+        p_values = 2.0 * stats.norm.sf(np.abs(z_values))
     regression = RegressionResult(
         params=pd.Series(final.params, index=index),
         std_errors=pd.Series(std_errors, index=index),
         statistic=pd.Series(z_values, index=index),
-        p_value=pd.Series(2.0 * stats.norm.sf(np.abs(z_values)), index=index),
-        nobs=int(main_rows.sum()),
-        stat_kind="z",
-        stats={**diagnostics, "n_groups": n_groups},
+        p_value=pd.Series(p_values, index=index),
+        nobs=n_obs,
+        stat_kind="t" if small else "z",
+        stats=result_stats,
         covariance=variance,
         info={
             "estimator": "system GMM (Blundell-Bond)" if spec.system else "difference GMM (Arellano-Bond)",
