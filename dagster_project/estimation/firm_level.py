@@ -32,6 +32,7 @@ from analysis.paper_models import (
     FIRM_CLUSTER,
     TABLE05,
     TABLE06_INSTRUMENTS,
+    TABLE06_LEAVE_ONE_OUT_COLUMN,
     TABLE07_COVARIATES,
     TABLE07_TREATMENT,
     TABLE08_MEDIATORS,
@@ -147,14 +148,18 @@ def _estimate(coefficients: pd.DataFrame, column_id: str, term: str) -> float:
     return float(row["estimate"].iloc[0]) if len(row) else float("nan")
 
 
-def add_instruments(frame: pd.DataFrame, leave_one_out: bool) -> pd.DataFrame:
+def add_instruments(frame: pd.DataFrame, leave_one_out: bool, leave_one_out_column: bool = False) -> pd.DataFrame:
     """The frame with Table 6's instruments: AI one and two fiscal years earlier (true lags of
-    the same firm; a gap leaves them missing) and the industry-year mean of AI."""
-    return frame.assign(
-        l1_ai=lagged(frame, "ai", FIRM_CLUSTER, "fiscal_year", 1),
-        l2_ai=lagged(frame, "ai", FIRM_CLUSTER, "fiscal_year", 2),
-        mean_ai=group_mean(frame, "ai", INDUSTRY_YEAR, leave_one_out=leave_one_out),
-    )
+    the same firm; a gap leaves them missing) and the industry-year mean of AI; with
+    ``leave_one_out_column`` also ``mean_ai_loo``, the mean without the firm itself."""
+    instruments = {
+        "l1_ai": lagged(frame, "ai", FIRM_CLUSTER, "fiscal_year", 1),
+        "l2_ai": lagged(frame, "ai", FIRM_CLUSTER, "fiscal_year", 2),
+        "mean_ai": group_mean(frame, "ai", INDUSTRY_YEAR, leave_one_out=leave_one_out),
+    }
+    if leave_one_out_column:
+        instruments["mean_ai_loo"] = group_mean(frame, "ai", INDUSTRY_YEAR, leave_one_out=True)
+    return frame.assign(**instruments)
 
 
 # --------------------------------------------------------------------------- TFP
@@ -324,6 +329,10 @@ class IvConfig(Config):
     leave_one_out: bool = Field(
         default=False, description="Industry-year mean of AI without the firm's own value (Mean_AI instrument)"
     )
+    leave_one_out_column: bool = Field(
+        default=False,
+        description="Add a column instrumented by the leave-one-out industry-year mean of AI (mean_ai_loo)",
+    )
 
 
 IV_DIAGNOSTICS = (
@@ -339,9 +348,11 @@ def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: Duck
     with controls, year and province FE, firm-clustered SEs and ivreg2's diagnostics."""
     started = time.perf_counter()
     with vintage.session(warehouse) as (conn, provenance):
-        frame = add_instruments(load_firm_year_frame(conn, provenance.vintage_id), config.leave_one_out)
+        frame = add_instruments(load_firm_year_frame(conn, provenance.vintage_id), config.leave_one_out,
+                                config.leave_one_out_column)
+        instruments = {**TABLE06_INSTRUMENTS, **(TABLE06_LEAVE_ONE_OUT_COLUMN if config.leave_one_out_column else {})}
         parts = []
-        for instrument in TABLE06_INSTRUMENTS:
+        for instrument in instruments:
             fit = fit_iv(
                 frame, "npro", "ai", [instrument], list(CONTROLS),
                 fixed_effects=list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER,
@@ -358,7 +369,7 @@ def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: Duck
         metadata={
             "vintage_id": provenance.vintage_id,
             **{f"{instrument}_stage2_ai": _estimate(coefficients, f"{instrument}_stage2", "ai")
-               for instrument in TABLE06_INSTRUMENTS},
+               for instrument in instruments},
             "leave_one_out": config.leave_one_out,
             "coefficients": MetadataValue.md(coefficients.drop(columns="table_id").round(4).to_markdown(index=False)),
             "seconds": round(time.perf_counter() - started, 2),
