@@ -15,6 +15,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     "EntropyResult": "analysis.entropy",
     "entropy_index": "analysis.entropy",
     "fit_ols": "analysis.fixed_effects",
+    "wild_cluster_bootstrap": "analysis.fixed_effects",
     "EstimationResult": "analysis.results",
     "WaldTest": "analysis.results",
     "IVResult": "analysis.iv",
