@@ -21,7 +21,6 @@ from typing import ClassVar, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import pandas as pd
-from scipy import stats as distributions
 
 TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value")
 VCOV_COLUMNS = ("row_term", "column_term", "covariance")
@@ -78,6 +77,8 @@ def labelled_covariance(matrix: np.ndarray, terms: Sequence[str]) -> pd.DataFram
 
 def confidence_interval(params: pd.Series, std_errors: pd.Series, level: float, df: float | None) -> pd.DataFrame:
     """Two-sided ``level`` intervals: t(df) quantiles when ``df`` is given, normal otherwise."""
+    from scipy import stats as distributions  # here, so that importing results stays light
+
     if not 0 < level < 1:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
     tail = (1 + level) / 2
@@ -110,6 +111,8 @@ def wald_test(
     params: pd.Series, vcov: pd.DataFrame, restrictions: np.ndarray | str, q: np.ndarray | float | None, df: float | None
 ) -> WaldTest:
     """Wald test of ``R b = q`` with covariance ``vcov``; F(r, df) when ``df`` is given."""
+    from scipy import stats as distributions  # here, so that importing results stays light
+
     matrix, target = restriction_matrix(list(params.index), restrictions, q)
     rank = int(np.linalg.matrix_rank(matrix))
     if rank < matrix.shape[0]:
