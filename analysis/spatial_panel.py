@@ -267,6 +267,7 @@ class _MLFit:
     coefficients: np.ndarray  # beta..., spatial coefficient, sigma2
     covariance: np.ndarray
     log_likelihood: float
+    residual_lm: float = float("nan")  # lag models only (see _residual_lm_after_lag)
 
 
 def _fit_lag(design: _Design) -> _MLFit:
@@ -298,7 +299,26 @@ def _fit_lag(design: _Design) -> _MLFit:
     info[k, k + 1] = info[k + 1, k] = n_periods * np.trace(g) / sigma2
     info[k + 1, k + 1] = n_obs / (2 * sigma2**2)
     log_likelihood = -0.5 * n_obs * (np.log(2 * np.pi * sigma2) + 1) + n_periods * _log_det(rho, eigenvalues)
-    return _MLFit(np.r_[beta, rho, sigma2], np.linalg.inv(info), float(log_likelihood))
+    covariance = np.linalg.inv(info)
+    residual_lm = _residual_lm_after_lag(design, residual, rho, sigma2, covariance[k, k])
+    return _MLFit(np.r_[beta, rho, sigma2], covariance, float(log_likelihood), residual_lm)
+
+
+def _residual_lm_after_lag(
+    design: _Design, residual: np.ndarray, rho: float, sigma2: float, rho_variance: float
+) -> float:
+    """Anselin's (1988, eq. 13.49) LM test for spatial error autocorrelation in the
+    residuals of a fitted spatial lag model, chi2(1): (e'We / s2)^2 / (T22 - T21^2 var(rho))
+    with T22 = tr(WW + W'W), T21 = tr((WW + W'W) A), A = (I - rho W)^-1 and var(rho) from
+    the ML information matrix, as spatialreg's ``lagsarlm`` reports it ("LM test for
+    residual autocorrelation"). Panels stack periods (I_T (x) W), so each trace is T times
+    the cross-sectional one."""
+    w, n_periods = design.w, design.n_periods
+    score = residual @ _per_period(w, residual, design.n_units) / sigma2
+    tw = w @ w + w.T @ w
+    t22 = n_periods * np.trace(tw)
+    t21 = n_periods * np.trace(tw @ np.linalg.inv(np.eye(design.n_units) - rho * w))
+    return float(score**2 / (t22 - t21**2 * rho_variance))
 
 
 def _fit_error(design: _Design) -> _MLFit:
@@ -350,7 +370,9 @@ class SpatialPanelResult(DelegatesToRegression):
 
     ``regression.params`` holds the regressors, their spatial lags ``W_<x>`` (SDM), the
     spatial coefficient (``rho`` or ``lambda``) and ``sigma2``; standard errors come
-    from the inverse of the analytic information matrix. ``stats``: ``log_likelihood``,
+    from the inverse of the analytic information matrix. ``residual_lm`` (SAR / SDM only,
+    NaN for SEM) is the LM test for spatial autocorrelation left in the residuals,
+    chi2(1), p-value ``residual_lm_p``. ``stats``: ``log_likelihood``,
     ``sigma2``, ``r2`` (1 - SSR / total SS of y, residuals net of the estimated fixed
     effects: Elhorst's ``rsqr``, the R^2 spatial panel software usually prints) and
     ``corr2`` (squared correlation of the demeaned y with its demeaned reduced-form
@@ -366,6 +388,7 @@ class SpatialPanelResult(DelegatesToRegression):
     n_units: int
     n_periods: int
     covariance_matrix: np.ndarray = field(repr=False)
+    residual_lm: float = float("nan")
 
     _regression = "regression"
 
@@ -381,6 +404,10 @@ class SpatialPanelResult(DelegatesToRegression):
     @property
     def spatial_term(self) -> str:
         return _spatial_term(self.model)
+
+    @property
+    def residual_lm_p(self) -> float:
+        return float(stats.chi2.sf(self.residual_lm, 1))
 
     @property
     def lagged_regressors(self) -> tuple[str, ...]:
@@ -456,7 +483,7 @@ def fit_spatial_panel(
               "vce": "inverse analytic information matrix"},
     )
     return SpatialPanelResult(regression, model, fixed_effects, lee_yu, regressors, weights,
-                              panel.n_units, panel.n_periods, fit.covariance)
+                              panel.n_units, panel.n_periods, fit.covariance, fit.residual_lm)
 
 
 def _goodness_of_fit(

@@ -8,7 +8,9 @@ reference is the independent implementation in PySAL spreg 1.9: ``spreg.OLS(...,
 spat_diag=True, moran=True)`` and ``spreg.diagnostics_sp.MoranRes`` (Moran's I of the
 residuals with E[I] and V[I] under normality, the formulas of lm.morantest), its LM tests and
 OLS log-likelihood / AIC / Schwarz, and ``spreg.ML_Lag`` / ``spreg.ML_Error``
-(method="full") for the intercept and its standard error.
+(method="full") for the intercept and its standard error. The LM test for residual
+autocorrelation after a spatial lag model is checked against printed spatialreg output
+(source beside the numbers below).
 """
 
 from __future__ import annotations
@@ -83,3 +85,39 @@ def test_pooled_spatial_ml_reports_the_intercept_with_spregs_standard_error(colu
     np.testing.assert_allclose(ours.std_errors[terms], fit.std_err, rtol=ML_RTOL)
     assert ours.conf_int().loc["const", "lower"] == pytest.approx(
         ours.params["const"] - stats.norm.ppf(0.975) * ours.std_errors["const"], rel=1e-12)
+
+
+# spatialreg ``summary(lagsarlm(CRIME ~ INC + HOVAL, data=columbus, listw=nb2listw(poly2nb(
+# columbus, queen=TRUE))))`` on the Columbus shapefile, as printed in V. Nardelli's SEAI 2022
+# R lab 6 (github.com/vincnardelli/seai, seai_lab6.md). Its weights have 236 links, like
+# libpysal's columbus.gal; the same lab's lm.LMtests output (LMerr = 5.2062, LMlag = 8.898)
+# confirms the two weight matrices coincide.
+PRINTED_LAG_MODEL = {"const": 45.603250, "INC": -1.048728, "HOVAL": -0.266335}
+PRINTED_LAG_SE = {"const": 7.257404, "INC": 0.307406, "HOVAL": 0.089096}
+PRINTED_5_SIGNIFICANT = 5e-6
+"""R prints the LM statistic and its p-value to 5 significant digits (0.24703, 0.61917)."""
+R_OPTIMIZE_RTOL = 1e-6
+"""R's optimize() stops at tol = sqrt(machine eps) in rho; coefficients printed to 6 decimals
+then agree to ~5e-8 relative (measured: 45.603248 here vs 45.603250 printed)."""
+PRINTED_6_DECIMALS = 5e-7
+"""Standard errors printed to 6 decimals (0.089096): half a unit in the last digit."""
+
+
+def test_lm_test_for_residual_autocorrelation_after_lag_model_matches_spatialreg(columbus):
+    data, weights, ordered, w = columbus
+    diagnostics = ols_residual_diagnostics(data, "CRIME", ["INC", "HOVAL"], weights, unit="code",
+                                           time="period").stats
+    assert diagnostics["lm_error"] == pytest.approx(5.2062, abs=5e-5)
+    assert diagnostics["lm_lag"] == pytest.approx(8.898, abs=5e-4)
+    ours = fit_spatial_panel(data, "CRIME", ["INC", "HOVAL"], weights, unit="code", time="period", model="sar",
+                             fixed_effects="none")
+    for term, value in PRINTED_LAG_MODEL.items():
+        assert ours.params[term] == pytest.approx(value, rel=R_OPTIMIZE_RTOL), term
+        assert ours.std_errors[term] == pytest.approx(PRINTED_LAG_SE[term], abs=PRINTED_6_DECIMALS), term
+    assert ours.params["rho"] == pytest.approx(0.42333, abs=PRINTED_5_SIGNIFICANT)
+    # "LM test for residual autocorrelation / test value: 0.24703, p-value: 0.61917"
+    assert ours.residual_lm == pytest.approx(0.24703, abs=PRINTED_5_SIGNIFICANT)
+    assert ours.residual_lm_p == pytest.approx(0.61917, abs=PRINTED_5_SIGNIFICANT)
+    error_model = fit_spatial_panel(data, "CRIME", ["INC", "HOVAL"], weights, unit="code", time="period",
+                                    model="sem", fixed_effects="none")
+    assert np.isnan(error_model.residual_lm)  # spatialreg prints the test for lag models only
