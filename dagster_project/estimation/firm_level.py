@@ -338,7 +338,7 @@ class IvConfig(Config):
 IV_DIAGNOSTICS = (
     "first_stage_f[ai]", "first_stage_f_p[ai]", "partial_r2[ai]", "cragg_donald_f", "kleibergen_paap_f",
     "sanderson_windmeijer_f[ai]", "sanderson_windmeijer_f_p[ai]", "underid_lm", "underid_lm_df", "underid_lm_p",
-    "first_stage_df1", "diagnostics_df2",
+    "first_stage_df1", "diagnostics_df2", "stock_wright_s", "stock_wright_s_df", "stock_wright_s_p",
 )
 
 

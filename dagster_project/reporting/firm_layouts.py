@@ -120,6 +120,8 @@ IV_STAGE2_STATS = {
     "sanderson_windmeijer_f[ai]": "Sanderson-Windmeijer F",
     "underid_lm": "Kleibergen-Paap rk LM",
     "underid_lm_p": "KP rk LM p-value",
+    # The paper's "SW S stat." row: the Stock-Wright LM S statistic (ivreg2's weak-IV-robust test).
+    "stock_wright_s": "SW S stat.",
 }
 
 
@@ -174,7 +176,9 @@ def table06(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
             + (" without the firm itself (leave-one-out)." if leave_one_out else " (the firm included)."),
             "Diagnostics as ivreg2 reports them with cluster(firm) small: F of the excluded instrument in the "
             "first stage (cluster-robust, partialled), Cragg-Donald Wald F, Kleibergen-Paap rk Wald F, "
-            "Sanderson-Windmeijer F and the Kleibergen-Paap rk LM underidentification test.",
+            "Sanderson-Windmeijer F and the Kleibergen-Paap rk LM underidentification test. SW S stat.: the "
+            "Stock-Wright LM S statistic, chi2(1), of H0: the AI coefficient is zero, robust to weak instruments "
+            "(the statistic the paper prints on that row).",
             f"Paper's values for comparison: {paper_values} ({SOURCE}).",
             *(["Last two columns (not in the paper): Mean_AI without the firm itself (leave-one-out), "
                "the run's leave_one_out_column option."] if "mean_ai_loo" in instruments else []),

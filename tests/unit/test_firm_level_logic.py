@@ -224,3 +224,22 @@ def test_table06_layout_shows_the_leave_one_out_column_only_when_it_was_estimate
     iv_rows = extended.body.coefficients[extended.body.coefficients["term"] == "iv"]
     assert set(iv_rows["column_id"]) == {"(1)", "(3)", "(5)", "(7)"}
     assert "leave-one-out" in extended.notes[-1]
+
+
+def test_table06_prints_the_stock_wright_s_statistic_on_the_papers_sw_s_row():
+    from analysis.paper_models import TABLE06_INSTRUMENTS
+    from analysis.tables import TableProvenance
+    from dagster_project.reporting.firm_layouts import table06
+
+    provenance = TableProvenance("2024-06", is_synthetic=True, code_version="abc1234",
+                                 generated_at="2025-01-01T00:00:00Z")
+    coefficients, stats = _table06_rows(list(TABLE06_INSTRUMENTS))
+    s_rows = pd.DataFrame([("table06", column, "stock_wright_s", 500.0 + position, None)
+                           for position, column in enumerate(stats["column_id"])], columns=stats.columns)
+    table = table06(coefficients, pd.concat([stats, s_rows], ignore_index=True), provenance)
+    sw_rows = [row for row in table.footer if getattr(row, "label", None) == "SW S stat."]
+    assert len(sw_rows) == 1 and sw_rows[0].stat == "stock_wright_s"
+    shown = table.model_stats[table.model_stats["stat"] == "stock_wright_s"]
+    # A second-stage statistic: the first-stage columns (1), (3), (5) leave the row empty.
+    assert set(shown["column_id"]) == {"(2)", "(4)", "(6)"}
+    assert any("Stock-Wright LM S" in note for note in table.notes)
