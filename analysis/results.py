@@ -4,7 +4,8 @@ Every estimator in ``analysis`` returns a ``RegressionResult`` (or a dataclass t
 embeds one) so that Dagster assets, the tidy tables in DuckDB and the table renderer
 can treat all of them alike. Every result satisfies :class:`EstimationResult`: ``params``,
 ``std_errors``, the labelled covariance ``vcov``, ``conf_int(level)``, ``wald_test(R, q)``
-(or ``wald_test("x1 = x2, x3 = 0")``), ``tidy()``, ``model_stats()`` and ``nobs``.
+(or ``wald_test("x1 = x2, x3 = 0")``), ``tidy()``, ``model_stats()``, ``vcov_rows()`` (the
+covariance as long rows for the ``results.vcov`` table) and ``nobs``.
 
 Inference follows Stata's ``test`` and ``lincom``: after an estimator reporting t
 statistics (``stat_kind == "t"``) the Wald statistic is reported as F(r, df_resid) and
@@ -65,6 +66,8 @@ class EstimationResult(Protocol):
     def tidy(self) -> pd.DataFrame: ...
 
     def model_stats(self) -> pd.DataFrame: ...
+
+    def vcov_rows(self) -> pd.DataFrame: ...
 
 
 def labelled_covariance(matrix: np.ndarray, terms: Sequence[str]) -> pd.DataFrame:

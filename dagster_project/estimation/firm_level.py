@@ -44,7 +44,7 @@ from analysis.paper_models import (
 from analysis.permutation import PermutationTestResult, permutation_coefficient_difference
 from analysis.production import fit_levinsohn_petrin
 from analysis.results import RegressionResult
-from dagster_project.estimation.assets import NPRO, tidy_rows
+from dagster_project.estimation.assets import NPRO, tidy_rows, write_vcov
 from dagster_project.estimation.frames import load_firm_year_frame
 from dagster_project.vintage import VintageSelection
 from dagster_project.warehouse_tables import replace_rows
@@ -128,9 +128,12 @@ def _concat(parts: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFram
     )
 
 
-def _write(conn, provenance, table_id: str, coefficients: pd.DataFrame, model_stats: pd.DataFrame) -> None:
+def _write(conn, provenance, table_id: str, coefficients: pd.DataFrame, model_stats: pd.DataFrame,
+           fitted: dict[str, object]) -> None:
+    """The table's coefficients, model statistics and (``fitted``: column id -> result) covariances."""
     replace_rows(conn, "results.coefficients", coefficients, provenance, table_id=table_id)
     replace_rows(conn, "results.model_stats", model_stats, provenance, table_id=table_id)
+    write_vcov(conn, provenance, table_id, fitted)
 
 
 def _fit_spec(frame: pd.DataFrame, spec: ModelSpec) -> RegressionResult:
@@ -195,7 +198,7 @@ def firm_year_tfp(
             "levinsohn_petrin",
             {"nobs": result.nobs, **dict(result.stats), **dict(result.info), "seed": config.seed, "output": TFP_OUTPUT},
         )
-        _write(conn, provenance, "tfp_lp", coefficients, model_stats)
+        _write(conn, provenance, "tfp_lp", coefficients, model_stats, {"levinsohn_petrin": result})
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
@@ -259,7 +262,7 @@ def table07_psm(context: AssetExecutionContext, config: PsmConfig, warehouse: Du
             regression_rows("table07", "att_npro", att),
         ]
         coefficients, model_stats = _concat(parts)
-        _write(conn, provenance, "table07", coefficients, model_stats)
+        _write(conn, provenance, "table07", coefficients, model_stats, {"propensity_model": match, "att_npro": att})
     matched_rows = balance[balance["sample"] == "matched"]
     return MaterializeResult(
         metadata={
@@ -310,7 +313,7 @@ def table05_robustness(context: AssetExecutionContext, warehouse: DuckDBResource
             ],
             ignore_index=True,
         )
-        _write(conn, provenance, "table05", coefficients, model_stats)
+        _write(conn, provenance, "table05", coefficients, model_stats, results)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
@@ -351,7 +354,7 @@ def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: Duck
         frame = add_instruments(load_firm_year_frame(conn, provenance.vintage_id), config.leave_one_out,
                                 config.leave_one_out_column)
         instruments = {**TABLE06_INSTRUMENTS, **(TABLE06_LEAVE_ONE_OUT_COLUMN if config.leave_one_out_column else {})}
-        parts = []
+        parts, fitted = [], {}
         for instrument in instruments:
             fit = fit_iv(
                 frame, "npro", "ai", [instrument], list(CONTROLS),
@@ -363,8 +366,9 @@ def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: Duck
                                          {**diagnostics, **instrument_text}))
             parts.append(regression_rows("table06", f"{instrument}_stage2", fit.second_stage,
                                          {**diagnostics, **instrument_text}))
+            fitted |= {f"{instrument}_stage1": fit.first_stage["ai"], f"{instrument}_stage2": fit.second_stage}
         coefficients, model_stats = _concat(parts)
-        _write(conn, provenance, "table06", coefficients, model_stats)
+        _write(conn, provenance, "table06", coefficients, model_stats, fitted)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
@@ -396,7 +400,7 @@ def table08_mechanisms(
     rng = np.random.default_rng(config.seed)
     with vintage.session(warehouse) as (conn, provenance):
         frame = load_firm_year_frame(conn, provenance.vintage_id)
-        parts, indirect = [], {}
+        parts, indirect, fitted = [], {}, {}
         for mediator in TABLE08_MEDIATORS:
             fit = fit_mediation(
                 frame, "npro", "ai", mediator, list(CONTROLS), list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER,
@@ -412,8 +416,10 @@ def table08_mechanisms(
                 )
             )
             indirect[mediator] = float(fit.params["indirect"])
+            fitted |= {f"{mediator}_path_a": fit.path_a, f"{mediator}_path_b": fit.path_b,
+                       f"{mediator}_mediation": fit}
         coefficients, model_stats = _concat(parts)
-        _write(conn, provenance, "table08", coefficients, model_stats)
+        _write(conn, provenance, "table08", coefficients, model_stats, fitted)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
@@ -443,7 +449,7 @@ def table09_heterogeneity(context: AssetExecutionContext, warehouse: DuckDBResou
             region: _fit_spec(frame[frame["region"] == region], _subsample_spec(region)) for region in TABLE09_REGIONS
         }
         coefficients, model_stats = tidy_rows("table09", results)
-        _write(conn, provenance, "table09", coefficients, model_stats)
+        _write(conn, provenance, "table09", coefficients, model_stats, results)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
@@ -497,7 +503,10 @@ def table10_group_differences(
             frame, config.n_draws, np.random.default_rng(config.seed),
             FIRM_CLUSTER if config.permute_firms else None, config.seed,
         )
-        _write(conn, provenance, "table10", coefficients, model_stats)
+        fitted = {}
+        for split, (_, group0, group1) in TABLE10_SPLITS.items():
+            fitted |= {group0: tests[split].fit_group0, group1: tests[split].fit_group1}
+        _write(conn, provenance, "table10", coefficients, model_stats, fitted)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,

@@ -130,6 +130,10 @@ def test_result_satisfies_the_protocol(fitted):
     assert list(vcov.index) == terms and list(vcov.columns) == terms
     np.testing.assert_allclose(vcov.to_numpy(), vcov.to_numpy().T, rtol=CONSISTENCY_RTOL, atol=0)
     np.testing.assert_allclose(np.sqrt(np.diag(vcov)), result.std_errors.loc[terms], rtol=CONSISTENCY_RTOL)
+    rows = result.vcov_rows()  # what results.vcov stores: the lower triangle, diagonal included
+    assert list(rows.columns) == ["row_term", "column_term", "covariance"]
+    assert len(rows) == len(terms) * (len(terms) + 1) // 2
+    np.testing.assert_array_equal(rows["covariance"], [vcov.loc[r, c] for r, c in zip(rows["row_term"], rows["column_term"])])
     assert isinstance(result.nobs, int) and result.nobs > 0
     stats_frame = result.model_stats()
     assert list(stats_frame.columns) == ["stat", "value", "text"]
