@@ -58,6 +58,30 @@ _AR_ORDERS = (1, 2)
 
 
 @dataclass(frozen=True)
+class DifferenceInHansen:
+    """xtabond2's Difference-in-Hansen test of one instrument group's exogeneity.
+
+    ``excluded_*`` is the J statistic of the model re-estimated without the group (the
+    weighting matrix is the full model's moment covariance restricted to the remaining
+    instruments, as in xtabond2 and ivreg2's C test); ``difference_*`` is the full model's
+    J minus that, chi2 with as many degrees of freedom as the group has (non-collinear)
+    instruments. Hansen J after robust or two-step estimation, Sargan after one-step
+    non-robust estimation.
+    """
+
+    group: str
+    excluded_chi2: float
+    excluded_df: int
+    excluded_p: float
+    difference_chi2: float
+    difference_df: int
+    difference_p: float
+
+
+LEVELS_GROUP = "GMM instruments for levels"
+
+
+@dataclass(frozen=True)
 class DynamicPanelResult(DelegatesToRegression):
     """Dynamic panel GMM estimates with the xtabond2 specification tests.
 
@@ -65,6 +89,10 @@ class DynamicPanelResult(DelegatesToRegression):
     repeated in ``regression.stats`` so generic tidy tables carry them. ``hansen_*`` is
     the two-step J statistic (reported even after one-step estimation, as xtabond2 does);
     ``sargan_*`` uses the one-step residuals and is not robust to heteroskedasticity.
+    ``difference_in_hansen`` holds one test per instrument group whose removal leaves
+    the model overidentified: the IV-style group (``exog`` terms and time dummies), each
+    GMM-style group (variables sharing a lag window) and, in system GMM, the GMM-style
+    levels-equation instruments.
     """
 
     regression: RegressionResult
@@ -81,6 +109,7 @@ class DynamicPanelResult(DelegatesToRegression):
     n_instruments: int
     n_groups: int
     windmeijer: bool
+    difference_in_hansen: tuple[DifferenceInHansen, ...] = ()
 
     _regression = "regression"
 
@@ -123,6 +152,8 @@ def fit_dynamic_panel(
     robust: bool = True,
     time_dummies: bool = True,
     h: int = 3,
+    base_period: int | None = None,
+    small: bool = False,
 ) -> DynamicPanelResult:
     """Fit ``depvar`` on ``lags`` of itself and the listed regressors by difference or system GMM.
 
@@ -137,6 +168,16 @@ def fit_dynamic_panel(
     cluster-by-entity standard errors in one-step and the Windmeijer correction in
     two-step estimation. ``h`` is xtabond2's ``h()``: 3 (default) or 2 (DPD for Ox).
 
+    ``base_period`` names the period whose time dummy is left out of the regressors (all
+    dummies still instrument, so only the dummies' coefficients change: each becomes its
+    difference from the base period's); by default xtabond2's rule drops whichever dummies
+    are collinear, scanning left to right, and ``time_dummies=False`` includes none.
+    ``small`` is xtabond2's ``small``: the covariance is multiplied by (N - 1) / (N - K) x
+    G / (G - 1) (robust or Windmeijer; N / (N - K) otherwise), and t statistics and the
+    overall F test (``stats``: ``F``, ``F_df1``, ``F_df2``, ``F_p``, and ``df_resid``) use
+    G - 1 denominator degrees of freedom (the groups less one: the convention of Stata's
+    cluster-robust tests, chosen here; the AR tests are unaffected).
+
     ``time`` must hold integer periods (years); gaps within an entity are respected.
     Reported ``nobs`` is the number of difference-equation observations in difference
     GMM and of levels-equation observations in system GMM, as xtabond2 reports them.
@@ -146,8 +187,13 @@ def fit_dynamic_panel(
         system, time_dummies, h,
     )
     panel = _Panel.build(data, entity, time, spec)
-    system_data = _StackedSystem.build(panel, spec, collapse)
-    return _estimate(system_data, spec, two_step=two_step, robust=robust, collapse=collapse)
+    if base_period is not None:
+        if not time_dummies:
+            raise ValueError("base_period needs time_dummies=True")
+        if base_period not in panel.periods:
+            raise ValueError(f"base_period {base_period!r} is not a period of {time!r}: {panel.periods.tolist()}")
+    system_data = _StackedSystem.build(panel, spec, collapse, base_period)
+    return _estimate(system_data, spec, two_step=two_step, robust=robust, collapse=collapse, small=small)
 
 
 @dataclass(frozen=True)
@@ -213,6 +259,13 @@ class _Specification:
             gmm_styles=tuple(gmm_styles), system=bool(system),
             time_dummies=bool(time_dummies), h=h,
         )
+
+
+    def gmm_group(self, style: _GmmStyle) -> str:
+        """Name of the GMM-style group of ``style``: the variables sharing its lag window."""
+        members = [other.variable for other in self.gmm_styles if (other.first, other.last) == (style.first, style.last)]
+        last = "." if style.last is None else style.last
+        return f"gmm({' '.join(members)}, lag({style.first} {last}))"
 
 
 def _as_tuple(terms: Sequence[str], kind: str) -> tuple[str, ...]:
@@ -313,9 +366,14 @@ class _StackedSystem:
     n_periods: int
     names: tuple[str, ...]
     dropped: tuple[str, ...]
+    # Per instrument column: the xtabond2 instrument group it belongs to ("" for the
+    # constant, never tested) and whether it is a GMM-style levels-equation instrument.
+    instrument_group: tuple[str, ...]
+    levels_gmm: np.ndarray
 
     @classmethod
-    def build(cls, panel: _Panel, spec: _Specification, collapse: bool) -> "_StackedSystem":
+    def build(cls, panel: _Panel, spec: _Specification, collapse: bool,
+              base_period: int | None = None) -> "_StackedSystem":
         n_groups, n_periods = panel.grids[spec.depvar].shape
         levels = {term.name: panel.lagged(term.variable, term.lag) for term in spec.regressors}
         y_level = panel.grids[spec.depvar]
@@ -344,7 +402,8 @@ class _StackedSystem:
         constant = {CONSTANT: np.ones((n_groups, n_periods))} if spec.system else {}
 
         # Constant first so that the dummy trap drops a dummy, as xtabond2's _rmcoll does.
-        candidates = {**constant, **levels, **dummy_levels}
+        base_dummy = f"{spec.time}_{base_period}" if base_period is not None else None
+        candidates = {**constant, **levels, **{k: v for k, v in dummy_levels.items() if k != base_dummy}}
         X_all = np.column_stack([rows.transformed(grid) for grid in candidates.values()])
         keep = _independent_columns(X_all.T @ X_all)
         names = list(candidates)
@@ -352,19 +411,29 @@ class _StackedSystem:
         collinear_user_terms = [name for name in dropped if name in levels]
         if collinear_user_terms:
             raise ValueError(f"regressors are collinear in the estimation sample: {collinear_user_terms}")
-        kept_dummies = [name for name in dummy_levels if name not in dropped]
+        kept_dummies = [name for name in dummy_levels if name in candidates and name not in dropped]
         order = list(levels) + kept_dummies + list(constant)
         X = np.column_stack([X_all[:, names.index(name)] for name in order])
 
-        iv_columns = [rows.transformed(levels[term.name], level_eq=spec.system) for term in spec.iv_terms]
+        # Constant first, then the IV-style group, then GMM-style blocks: xtabond2's column
+        # order, which decides which of a collinear set (constant and all levels dummies)
+        # is dropped, and so how many instruments each Difference-in-Hansen group counts.
+        iv_columns = [rows.transformed(grid, diff_eq=False) for grid in constant.values()]
+        iv_columns += [rows.transformed(levels[term.name], level_eq=spec.system) for term in spec.iv_terms]
         for grid in dummy_levels.values():
             iv_columns.append(rows.transformed(grid, diff_eq=not spec.system, level_eq=spec.system))
-        iv_columns += [rows.transformed(grid, diff_eq=False) for grid in constant.values()]
+        iv_group = "iv(" + " ".join([term.name for term in spec.iv_terms] + list(dummy_levels)) + ")"
+        groups = [""] * len(constant) + [iv_group] * (len(iv_columns) - len(constant))
+        levels_gmm = [False] * len(iv_columns)
         blocks = [sp.csr_matrix(np.column_stack(iv_columns))] if iv_columns else []
         for style in spec.gmm_styles:
-            blocks.append(_gmm_instruments(panel.grids[style.variable], style, rows, collapse, spec.system))
+            block, is_level = _gmm_instruments(panel.grids[style.variable], style, rows, collapse, spec.system)
+            blocks.append(block)
+            groups += [spec.gmm_group(style)] * block.shape[1]
+            levels_gmm += list(is_level)
         Z = sp.hstack(blocks, format="csr")
-        Z = Z[:, np.flatnonzero(Z.getnnz(axis=0))]
+        nonempty = np.flatnonzero(Z.getnnz(axis=0))
+        Z = Z[:, nonempty]
 
         return cls(
             y=rows.transformed(y_level), X=X, Z=Z,
@@ -376,6 +445,8 @@ class _StackedSystem:
             row_group=row_group, row_eq=row_eq, row_period=row_period,
             n_grid_groups=n_groups, n_periods=n_periods,
             names=tuple(order), dropped=tuple(dropped),
+            instrument_group=tuple(groups[i] for i in nonempty),
+            levels_gmm=np.asarray(levels_gmm, dtype=bool)[nonempty],
         )
 
 
@@ -400,10 +471,11 @@ class _Rows:
 
 def _gmm_instruments(
     grid: np.ndarray, style: _GmmStyle, rows: _Rows, collapse: bool, system: bool,
-) -> sp.csr_matrix:
+) -> tuple[sp.csr_matrix, np.ndarray]:
     """Sparse GMM-style block (missing set to 0): lagged levels for the difference
     equation, one column per lag (collapsed) or per lag and period; in system GMM one
-    further column (collapsed) or one per period with the lagged difference for levels."""
+    further column (collapsed) or one per period with the lagged difference for levels.
+    Also returns which columns are the levels-equation ones."""
     n_periods = grid.shape[1]
     last = n_periods - 1 if style.last is None else min(style.last, n_periods - 1)
     lags = range(style.first, last + 1)
@@ -427,6 +499,7 @@ def _gmm_instruments(
         for period in range(lag, n_periods):
             add(is_diff & (rows.period == period), column, level_source, lag)
             column += 1
+    n_difference_columns = column
     if system:
         level_lag = style.first - 1
         is_level = rows.eq == LEVEL
@@ -437,12 +510,13 @@ def _gmm_instruments(
             for period in range(level_lag, n_periods):
                 add(is_level & (rows.period == period), column, diff_source, level_lag)
                 column += 1
+    is_level = np.arange(column) >= n_difference_columns
     if column == 0:
-        return sp.csr_matrix((rows.group.size, 0))
+        return sp.csr_matrix((rows.group.size, 0)), is_level
     return sp.csr_matrix(
         (np.concatenate(entries_vals), (np.concatenate(entries_rows), np.concatenate(entries_cols))),
         shape=(rows.group.size, column),
-    )
+    ), is_level
 
 
 def _one_step_weights(row_index: np.ndarray, system: bool, h: int) -> sp.csr_matrix:
@@ -532,10 +606,12 @@ def _gmm_step(system: _StackedSystem, ZX: np.ndarray, Zy: np.ndarray, weights: n
 
 def _estimate(
     system: _StackedSystem, spec: _Specification, two_step: bool, robust: bool, collapse: bool,
+    small: bool = False,
 ) -> DynamicPanelResult:
     n_params = system.X.shape[1]
     ZHZ = (system.Z.T @ (system.H @ system.Z)).toarray()
     independent = _independent_columns(ZHZ)
+    all_instruments = system
     Z = system.Z[:, np.flatnonzero(independent)]
     system = dataclasses.replace(system, Z=Z)
     n_instruments = int(independent.sum())
@@ -568,12 +644,27 @@ def _estimate(
         final, moments = one, G1
         variance = one_robust_variance if robust else one.variance * sigma2
     variance = (variance + variance.T) / 2.0
-
+    main_eq = LEVEL if spec.system else DIFF
+    main_rows = system.row_eq == main_eq
+    n_groups = int(np.unique(system.row_group[main_rows]).size)
+    n_obs = int(main_rows.sum())
     ar_tests = [
         _arellano_bond_ar(system, final, moments, ZX, variance, order, robust or two_step, sigma2)
         for order in _AR_ORDERS
     ]
+    if small:  # after the AR tests, which xtabond2 computes from the unscaled covariance
+        clustered = robust or two_step
+        variance = variance * ((n_obs - 1) / (n_obs - n_params) * n_groups / (n_groups - 1) if clustered
+                               else n_obs / (n_obs - n_params))
     overid_df = n_instruments - n_params
+    if robust or two_step:
+        full_moments = _group_moments(all_instruments, one.residuals)
+        moment_covariance_all, full_j = full_moments.T @ full_moments, hansen
+    else:
+        moment_covariance_all, full_j = ZHZ * sigma2, sargan
+    difference_tests = _difference_in_hansen(
+        all_instruments, independent, moment_covariance_all, full_j, overid_df, n_params,
+    )
     diagnostics = {
         "ar1_z": ar_tests[0][0], "ar1_p": ar_tests[0][1],
         "ar2_z": ar_tests[1][0], "ar2_p": ar_tests[1][1],
@@ -581,20 +672,29 @@ def _estimate(
         "hansen_chi2": hansen, "hansen_df": overid_df, "hansen_p": float(stats.chi2.sf(hansen, overid_df)),
         "n_instruments": n_instruments,
     }
-    main_eq = LEVEL if spec.system else DIFF
-    main_rows = system.row_eq == main_eq
-    n_groups = int(np.unique(system.row_group[main_rows]).size)
     std_errors = np.sqrt(np.diag(variance))
     z_values = final.params / std_errors
     index = pd.Index(system.names)
+    result_stats = {**diagnostics, "n_groups": n_groups}
+    if small:
+        df_resid = n_groups - 1
+        slopes = [i for i, name in enumerate(system.names) if name != CONSTANT]
+        f_stat = float(final.params[slopes] @ np.linalg.solve(variance[np.ix_(slopes, slopes)], final.params[slopes]))
+        f_stat /= len(slopes)
+        result_stats |= {"F": f_stat, "F_df1": len(slopes), "F_df2": df_resid,
+                         "F_p": float(stats.f.sf(f_stat, len(slopes), df_resid)), "df_resid": df_resid}
+        p_values = 2.0 * stats.t.sf(np.abs(z_values), df_resid)
+    else:
+        p_values = 2.0 * stats.norm.sf(np.abs(z_values))
     regression = RegressionResult(
         params=pd.Series(final.params, index=index),
         std_errors=pd.Series(std_errors, index=index),
         statistic=pd.Series(z_values, index=index),
-        p_value=pd.Series(2.0 * stats.norm.sf(np.abs(z_values)), index=index),
-        nobs=int(main_rows.sum()),
-        stat_kind="z",
-        stats={**diagnostics, "n_groups": n_groups},
+        p_value=pd.Series(p_values, index=index),
+        nobs=n_obs,
+        stat_kind="t" if small else "z",
+        stats=result_stats,
+        covariance=variance,
         info={
             "estimator": "system GMM (Blundell-Bond)" if spec.system else "difference GMM (Arellano-Bond)",
             "steps": "two-step" if two_step else "one-step",
@@ -608,7 +708,59 @@ def _estimate(
     )
     return DynamicPanelResult(
         regression=regression, **diagnostics, n_groups=n_groups, windmeijer=two_step and robust,
+        difference_in_hansen=difference_tests,
     )
+
+
+def _difference_in_hansen(
+    system: _StackedSystem, independent: np.ndarray, moment_covariance: np.ndarray,
+    full_j: float, overid_df: int, n_params: int,
+) -> tuple[DifferenceInHansen, ...]:
+    """xtabond2's Difference-in-Sargan/Hansen tests (``xtabond2.mata``, ``diffsargan``).
+
+    For each group: re-estimate on the other instruments with weighting matrix
+    ``S[p,p]^-1`` (``S`` the full model's moment covariance over all instrument columns,
+    ``p`` the other columns), take that model's J, and difference it from the full J.
+    The group's degrees of freedom are the full model's non-collinear instruments that
+    the group holds. Groups whose removal leaves fewer than ``n_params`` instruments, or
+    none of the full model's overidentification, or unidentified parameters, are skipped,
+    as xtabond2 does."""
+    groups = system.instrument_group
+    candidates = list(dict.fromkeys(group for group in groups if group.startswith("iv(")))
+    candidates += list(dict.fromkeys(group for group in groups if group.startswith("gmm(")))
+    is_gmm = np.array([group.startswith("gmm(") for group in groups], dtype=bool)
+    has_levels = bool(system.levels_gmm.any())
+    if has_levels:
+        candidates.append(LEVELS_GROUP)
+    n_instruments = int(independent.sum())
+    Zy_all = np.asarray(system.Z.T @ system.y)
+    ZX_all = np.asarray(system.Z.T @ system.X)
+    tests = []
+    for group in candidates:
+        in_group = system.levels_gmm & is_gmm if group == LEVELS_GROUP else np.array([g == group for g in groups])
+        others = np.flatnonzero(~in_group)
+        n_other = int(independent[others].sum())
+        if not n_params <= n_other < n_instruments:
+            continue
+        weights = _generalized_inverse(moment_covariance[np.ix_(others, others)])
+        ZX, Zy = ZX_all[others], Zy_all[others]
+        information = ZX.T @ weights @ ZX
+        if not _independent_columns(information).all():
+            continue
+        params = np.linalg.solve(information, ZX.T @ weights @ Zy)
+        moments = np.asarray(system.Z[:, others].T @ (system.y - system.X @ params))
+        excluded = float(moments @ weights @ moments)
+        group_df = n_instruments - n_other
+        excluded_df = overid_df - group_df
+        difference = full_j - excluded
+        tests.append(DifferenceInHansen(
+            group=group,
+            excluded_chi2=excluded, excluded_df=excluded_df,
+            excluded_p=float(stats.chi2.sf(excluded, excluded_df)),
+            difference_chi2=difference, difference_df=group_df,
+            difference_p=float(stats.chi2.sf(difference, group_df)),
+        ))
+    return tuple(tests)
 
 
 def _variance_label(two_step: bool, robust: bool) -> str:

@@ -26,7 +26,12 @@
   is ~0.06% on the standard errors);
 * small-sample factors: iid and robust use N - df_a - df_m, clustered uses
   (N - 1) / (N - df_m - df_a - [1 if a fixed effect is nested in the clusters]) x G / (G - 1),
-  and clustered inference uses t with min(N - df_a - df_m, G - 1) degrees of freedom.
+  and clustered inference uses t with min(N - df_a - df_m, G - 1) degrees of freedom;
+* several cluster variables (``cluster=["firm", "year"]``) give reghdfe's multi-way
+  covariance (Cameron, Gelbach and Miller 2011; ``analysis.clustering``): G is the smallest
+  number of clusters, a fixed effect nested in any of the cluster variables is treated as
+  nested, and a covariance that is not positive semidefinite has its negative eigenvalues
+  set to zero (reghdfe's ``reghdfe_fix_psd``).
 
 pyfixest's ``feols`` implements the same within estimator, but it reports no constant
 (nor the constant's covariance with the slopes) and its fixed-effect count (levels minus
@@ -39,6 +44,7 @@ tests/reference checks the results against Stata, gretl, statsmodels and pyfixes
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -49,6 +55,7 @@ from pyfixest.core.detect_singletons import detect_singletons
 from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
+from analysis.clustering import clip_to_positive_semidefinite, cluster_counts, multiway_meat
 from analysis.results import RegressionResult
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
 
@@ -98,8 +105,10 @@ def absorbed_degrees_of_freedom(
     """reghdfe's ``dof(all)`` count for integer-coded fixed effects (levels 0..K-1, all present).
 
     ``codes`` maps each fixed effect name to its codes, in absorb() order; ``cluster_codes``
-    is given only for a clustered covariance. Follows DoF.mata step by step (see the module
-    docstring); ``continuous`` only concerns heterogeneous slopes, which are not offered here.
+    is given only for a clustered covariance, (n,) or (n, Q) for Q cluster variables (a
+    fixed effect nested in any of them counts as nested). Follows DoF.mata step by step (see
+    the module docstring); ``continuous`` only concerns heterogeneous slopes, which are not
+    offered here.
     """
     names = list(codes)
     levels = {name: int(codes[name].max()) + 1 for name in names}
@@ -108,7 +117,10 @@ def absorbed_degrees_of_freedom(
     # dof_update_nested: fixed effects nested within the cluster variable cost nothing.
     nested_in_cluster = []
     if cluster_codes is not None:
-        nested_in_cluster = [name for name in names if is_nested(codes[name], cluster_codes)]
+        ways = cluster_codes.reshape(len(cluster_codes), -1)
+        nested_in_cluster = [
+            name for name in names if any(is_nested(codes[name], ways[:, q]) for q in range(ways.shape[1]))
+        ]
     for name in nested_in_cluster:
         redundant[name] = levels[name]
     levels_nested = sum(levels[name] for name in nested_in_cluster)
@@ -137,12 +149,14 @@ def _validate(
     depvar: str,
     regressors: list[str],
     fixed_effects: list[str],
-    cluster: str | None,
+    clusters: list[str],
     weights: str | None,
 ) -> None:
     require_dataframe(data)
     numeric = [depvar, *regressors] + ([weights] if weights is not None else [])
-    require_columns(data, numeric + fixed_effects + ([cluster] if cluster is not None else []))
+    require_columns(data, numeric + fixed_effects + clusters)
+    if len(set(clusters)) < len(clusters):
+        raise ValueError(f"a cluster variable is listed more than once: {clusters}")
     model_terms = [depvar, *regressors]
     repeated = sorted({name for name in model_terms if model_terms.count(name) > 1})
     if repeated:
@@ -234,14 +248,14 @@ def _covariance(
         return rss / df_unclustered * bread, df_unclustered
     if vce == "robust":
         return bread @ (scores.T @ scores) @ bread * (n_obs / df_unclustered), df_unclustered
-    n_clusters = int(cluster_codes.max()) + 1
-    cluster_scores = np.zeros((n_clusters, n_terms))
-    np.add.at(cluster_scores, cluster_codes, scores)
+    n_clusters = min(cluster_counts(cluster_codes.reshape(n_obs, -1)))
     # reghdfe takes one more degree of freedom when a fixed effect is nested in the clusters
     # (the constant, which the nested fixed effect no longer accounts for), matching xtreg.
     nested_adjustment = 1 if dof.levels_nested_in_cluster else 0
     factor = (n_obs - 1) / (df_unclustered - nested_adjustment) * n_clusters / (n_clusters - 1)
-    vcov = bread @ (cluster_scores.T @ cluster_scores) @ bread * factor
+    vcov = bread @ multiway_meat(scores, cluster_codes) @ bread * factor
+    if cluster_codes.ndim == 2:
+        vcov = clip_to_positive_semidefinite(vcov, constant_last=True)
     return vcov, min(df_unclustered, n_clusters - 1)
 
 
@@ -250,27 +264,30 @@ def fit_ols(
     depvar: str,
     regressors: Sequence[str],
     fixed_effects: Sequence[str] = (),
-    cluster: str | None = None,
+    cluster: str | Sequence[str] | None = None,
     vce: str | None = None,
     weights: str | None = None,
 ) -> RegressionResult:
     """OLS of ``depvar`` on ``regressors`` and a constant, absorbing ``fixed_effects``.
 
     ``vce`` is "cluster" (by the column ``cluster``), "robust" or "iid"; by default it is
-    "cluster" when ``cluster`` is given and "robust" otherwise. ``weights`` names a column
-    of analytic weights (Stata aweights). Terms are the regressors followed by ``const``.
+    "cluster" when ``cluster`` is given and "robust" otherwise; a list of several cluster
+    columns gives multi-way clustering (reghdfe's ``vce(cluster a b)``). ``weights`` names a
+    column of analytic weights (Stata aweights). Terms are the regressors followed by ``const``.
 
     ``stats``: r2 (of the full model, fixed effects included, as Stata prints it), r2_within,
     r2_adj, r2_within_adj, F (Wald test of the regressors, excluding the constant), F_p_value,
     rmse, df_model, df_resid (of the t and F tests), df_absorbed, singletons_dropped,
-    missing_dropped and, for clustered errors, n_clusters.
+    missing_dropped and, for clustered errors, n_clusters (the smallest count when
+    multi-way, with n_clusters[<name>] for each cluster variable).
     """
     regressors = list(regressors)
     fixed_effects = list(fixed_effects)
-    vce = resolve_vce(vce, cluster)
-    _validate(data, depvar, regressors, fixed_effects, cluster, weights)
+    clusters = [] if cluster is None else [cluster] if isinstance(cluster, str) else list(cluster)
+    vce = resolve_vce(vce, ", ".join(clusters) or None)
+    _validate(data, depvar, regressors, fixed_effects, clusters, weights)
 
-    used = list(dict.fromkeys([depvar, *regressors, *fixed_effects, *filter(None, [cluster, weights])]))
+    used = list(dict.fromkeys([depvar, *regressors, *fixed_effects, *clusters, *filter(None, [weights])]))
     sample, missing_dropped, singletons_dropped = _estimation_sample(data, used, fixed_effects)
     n_obs = len(sample)
     n_terms = len(regressors) + 1
@@ -280,10 +297,15 @@ def fit_ols(
     # Without fixed effects the constant plays the part of the one absorbed level (reghdfe's
     # noabsorb), so both cases share the same transformation and degrees-of-freedom rules.
     absorbed = {name: _codes(sample[name]) for name in fixed_effects} or {"_cons": np.zeros(n_obs, np.int64)}
-    cluster_codes = _codes(sample[cluster]) if vce == "cluster" else None
-    n_clusters = int(cluster_codes.max()) + 1 if cluster_codes is not None else 0
-    if vce == "cluster" and n_clusters < 2:
-        raise ValueError(f"cluster column {cluster!r} has {n_clusters} cluster(s) in the sample; at least 2 needed")
+    cluster_codes = None
+    if vce == "cluster":
+        cluster_codes = _codes(sample[clusters[0]]) if len(clusters) == 1 else np.column_stack(
+            [_codes(sample[name]) for name in clusters])
+    counts = cluster_counts(cluster_codes.reshape(n_obs, -1)) if cluster_codes is not None else []
+    n_clusters = min(counts) if counts else 0
+    for name, count in zip(clusters, counts):
+        if count < 2:
+            raise ValueError(f"cluster column {name!r} has {count} cluster(s) in the sample; at least 2 needed")
 
     # Analytic weights are rescaled to sum to N, as reghdfe does.
     obs_weights = np.ones(n_obs) if weights is None else sample[weights].to_numpy(dtype=float)
@@ -335,6 +357,8 @@ def fit_ols(
     }
     if vce == "cluster":
         model_stats["n_clusters"] = n_clusters
+        if len(clusters) > 1:
+            model_stats.update({f"n_clusters[{name}]": count for name, count in zip(clusters, counts)})
 
     terms = [*regressors, CONSTANT_TERM]
     return RegressionResult(
@@ -345,13 +369,86 @@ def fit_ols(
         nobs=n_obs,
         stat_kind="t",
         stats=model_stats,
+        covariance=vcov,
         info={
             "estimator": "ols",
             "depvar": depvar,
             "fixed_effects": ", ".join(fixed_effects) or "none",
             "redundant_fixed_effects": ", ".join(dof.redundant_fixed_effects) or "none",
             "vce": vce,
-            "cluster": cluster or "none",
+            "cluster": ", ".join(clusters) or "none",
             "weights": weights or "none",
         },
+    )
+
+
+WILD_BOOTSTRAP_WEIGHTS = ("rademacher", "webb")
+
+
+@dataclass(frozen=True)
+class WildBootstrapTest:
+    """A wild cluster bootstrap test of H0: the coefficient of ``param`` is zero.
+
+    ``t_stat`` is the cluster-robust t statistic of the original fit, ``p_value`` the
+    symmetric bootstrap p-value (share of bootstrap |t*| strictly above |t|, wildboottest's
+    convention: the sign vectors that reproduce the data are not counted); ``full_enumeration``
+    says whether all 2^G Rademacher sign vectors were used instead of random draws."""
+
+    param: str
+    t_stat: float
+    p_value: float
+    reps: int
+    weights_type: str
+    n_clusters: int
+    full_enumeration: bool
+
+
+def wild_cluster_bootstrap(
+    data: pd.DataFrame,
+    depvar: str,
+    regressors: Sequence[str],
+    param: str,
+    cluster: str,
+    *,
+    fixed_effects: Sequence[str] = (),
+    weights_type: str = "rademacher",
+    reps: int = 9999,
+    rng: np.random.Generator,
+) -> WildBootstrapTest:
+    """Wild cluster restricted (WCR, "11") bootstrap of the t test of ``param`` = 0 for few
+    clusters (Cameron, Gelbach and Miller 2008; Roodman et al. 2019's ``boottest`` default).
+
+    The well-kept ``wildboottest`` package does the work, through pyfixest's
+    ``Feols.wildboottest`` (fixed effects as dummies in the bootstrap): the null is imposed,
+    the weights are Rademacher or Webb's six-point, and with Rademacher weights and
+    ``reps`` > 2^G every sign vector is enumerated (the p-value is then exact, not random).
+    ``rng`` draws the seed handed to the library."""
+    import pyfixest  # heavy; only this test needs the formula interface
+
+    regressors = list(regressors)
+    fixed_effects = list(fixed_effects)
+    if weights_type not in WILD_BOOTSTRAP_WEIGHTS:
+        raise ValueError(f"weights_type must be one of {', '.join(WILD_BOOTSTRAP_WEIGHTS)}, got {weights_type!r}")
+    if param not in regressors:
+        raise ValueError(f"param {param!r} is not among the regressors {regressors}")
+    if not isinstance(reps, (int, np.integer)) or reps < 1:
+        raise ValueError(f"reps must be a positive integer, got {reps!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator")
+    _validate(data, depvar, regressors, fixed_effects, [cluster], None)
+    used = list(dict.fromkeys([depvar, *regressors, *fixed_effects, cluster]))
+    sample = data[used].dropna()
+    n_clusters = int(sample[cluster].nunique())
+    formula = f"{depvar} ~ {' + '.join(regressors)}" + (f" | {' + '.join(fixed_effects)}" if fixed_effects else "")
+    fit = pyfixest.feols(formula, data=sample, vcov={"CRV1": cluster})
+    full_enumeration = weights_type == "rademacher" and 2**n_clusters < reps
+    with warnings.catch_warnings():
+        # pyfixest warns when it switches to full enumeration, which is reported instead.
+        warnings.simplefilter("ignore", UserWarning)
+        output = fit.wildboottest(param=param, reps=int(reps), cluster=cluster, weights_type=weights_type,
+                                  impose_null=True, bootstrap_type="11", seed=int(rng.integers(2**31 - 1)))
+    return WildBootstrapTest(
+        param=param, t_stat=float(output["t value"]), p_value=float(output["Pr(>|t|)"]),
+        reps=2**n_clusters if full_enumeration else int(reps), weights_type=weights_type,
+        n_clusters=n_clusters, full_enumeration=full_enumeration,
     )

@@ -22,26 +22,52 @@ small first`` reports:
 
 The identification statistics always use the small-sample F conversion, whatever ``small``
 says, because ivreg2 reports them that way.
+
+Beyond 2SLS (``estimator="2sls"``, the default), ``estimator="liml"`` and
+``estimator="fuller"`` (with ``fuller_alpha``, ivreg2's ``fuller(#)``) fit the k-class
+estimators with linearmodels ``IVLIML`` (k = LIML's lambda - alpha / (N - L), L counting
+every instrument and absorbed level, as ivreg2). Every estimator reports the same
+identification diagnostics (they do not depend on the second stage) and, computed here
+from ivreg2.ado's formulas because linearmodels has no Stock-Wright statistic, no
+C statistic for an instrument subset and no Hansen J after a k-class fit:
+
+* ``sargan`` (iid: N e'P_Z e / e'e with the fit's residuals) and ``hansen_j`` (equal to
+  ``sargan`` with ``vce="iid"``; robust or clustered, Hansen's J: the minimised two-step
+  GMM criterion with the S of the chosen vce formed from the fit's residuals);
+  after LIML also ``anderson_rubin_overid`` (N ln lambda) and ``anderson_rubin_overid_lin``
+  (N (lambda - 1)), ivreg2's e(arubin) and e(arubin_lin);
+* the weak-instrument-robust Anderson-Rubin test of H0: the endogenous coefficients are
+  zero (``anderson_rubin_chi2``; ``anderson_rubin_f`` = chi2 / L1 * (N - L) / N, or ivreg2's
+  cluster conversion; both computed with the vce) and the Stock-Wright LM S statistic
+  (``stock_wright_s``: the LM form with the restricted residuals and the full instrument
+  matrix, what ivreg2 prints as "Stock-Wright LM S statistic" and Table 6 as "SW S stat.";
+  with a robust or clustered vce it is, unlike the others, not invariant to partialling out:
+  absorbed fixed effects give ivreg2's ``partial()`` value, not that with explicit dummies);
+* :meth:`IVResult.c_test` (after 2SLS) for a subset of excluded instruments (ivreg2's ``orthog()``):
+  J of the full model minus J of the model without them, both with the full model's S
+  (Hayashi 2000, p. 220), so the statistic is never negative.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from linearmodels.iv import IV2SLS
+from linearmodels.iv import IV2SLS, IVLIML
 from pyfixest.core.demean import demean
 from scipy import linalg, stats
 
+from analysis.clustering import cluster_codes, cluster_counts, multiway_meat
 from analysis.fixed_effects import absorbed_degrees_of_freedom
 from analysis.results import DelegatesToRegression, RegressionResult
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
 
 Vce = Literal["iid", "robust", "cluster"]
+Estimator = Literal["2sls", "liml", "fuller"]
 
 CONSTANT_TERM = "const"
 
@@ -74,12 +100,20 @@ class IVResult(DelegatesToRegression):
       ``sanderson_windmeijer_chi2[x]``, ``sanderson_windmeijer_chi2_p[x]``;
     * the degrees of freedom ``first_stage_df1``, ``sanderson_windmeijer_df1`` and
       ``diagnostics_df2`` (denominator of all the F statistics above);
-    * ``n_clusters`` (NaN without clustering) and ``absorbed_dof``.
+    * ``n_clusters`` (NaN without clustering) and ``absorbed_dof``;
+    * the overidentification and weak-instrument-robust tests of the module docstring:
+      ``sargan``, ``hansen_j`` (each with ``_df`` and ``_p``; NaN when exactly identified),
+      ``anderson_rubin_f`` / ``_f_p`` / ``_chi2`` / ``_chi2_p`` / ``_df`` / ``_df2``,
+      ``stock_wright_s`` / ``_p`` / ``_df``; with LIML or Fuller also ``kclass``,
+      ``lambda`` and ``anderson_rubin_overid`` / ``_lin`` with their p-values.
     """
 
     second_stage: RegressionResult
     first_stage: Mapping[str, RegressionResult]
     diagnostics: Mapping[str, float]
+    design: "_Design | None" = field(default=None, repr=False, compare=False)
+    """The partialled estimation sample (for :meth:`c_test`)."""
+    vce: str = "robust"
 
     # params, std_errors, stats, nobs and tidy() are those of the structural equation.
     _regression = "second_stage"
@@ -89,6 +123,34 @@ class IVResult(DelegatesToRegression):
         object.__setattr__(
             self, "diagnostics", MappingProxyType({k: float(v) for k, v in self.diagnostics.items()})
         )
+
+    def c_test(self, instruments: Sequence[str]) -> dict[str, float]:
+        """ivreg2's ``orthog()`` C (difference-in-Sargan/Hansen) test that the excluded
+        ``instruments`` are valid, given that the others are: ``c_stat``, ``c_df``, ``c_p``.
+
+        J is recomputed with and without them, both with the S matrix of the full model
+        (from this fit's residuals, with its vce), so C >= 0. The model without them must
+        remain identified."""
+        if self.design is None:
+            raise ValueError("this result carries no design to recompute J on")
+        if self.second_stage.info["estimator"] != "2sls":
+            raise ValueError("c_test is offered after 2SLS only (the ivreg2 reference covers 2SLS)")
+        names = list(instruments)
+        unknown = [name for name in names if name not in self.design.instrument_names]
+        if unknown or not names:
+            raise ValueError(f"c_test needs excluded instruments among {self.design.instrument_names}, got {names}")
+        kept = [i for i, name in enumerate(self.design.instrument_names) if name not in names]
+        n_endog = self.design.endog.shape[1]
+        if len(kept) < n_endog:
+            raise ValueError(f"without {names} the equation is not identified ({len(kept)} instrument(s))")
+        residuals = _structural_residuals(self.design, self.second_stage.params.to_numpy())
+        full = _instrument_matrix(self.design)
+        moments = _moment_covariance(full, residuals, self.design.clusters, self.vce)
+        j_full = _gmm_criterion(self.design, full, moments)
+        columns = [*kept, *range(self.design.instruments.shape[1], full.shape[1])]
+        j_kept = _gmm_criterion(self.design, full[:, columns], moments[np.ix_(columns, columns)])
+        c_stat = j_full - j_kept
+        return {"c_stat": c_stat, "c_df": float(len(names)), "c_p": float(stats.chi2.sf(c_stat, len(names)))}
 
 
 @dataclass(frozen=True)
@@ -102,7 +164,9 @@ class _Design:
     exog_names: list[str]
     instrument_names: list[str]
     clusters: np.ndarray | None
+    """Cluster codes: (n,) for one cluster variable, (n, 2) for two-way clustering."""
     n_clusters: int
+    """The number of clusters (the smaller count with two-way clustering, as ivreg2)."""
     absorbed_dof: int
     centered_ss: np.ndarray
     """Centered sums of squares of the response and the endogenous regressors before the
@@ -125,15 +189,19 @@ def fit_iv(
     instruments: Sequence[str],
     exog: Sequence[str] = (),
     fixed_effects: Sequence[str] = (),
-    cluster: str | None = None,
+    cluster: str | Sequence[str] | None = None,
     vce: Vce | None = None,
     small: bool = True,
+    estimator: Estimator = "2sls",
+    fuller_alpha: float = 1.0,
 ) -> IVResult:
-    """2SLS of ``depvar`` on ``endog`` (instrumented by ``instruments``) and ``exog``.
+    """2SLS (or LIML, or Fuller's modified LIML) of ``depvar`` on ``endog`` (instrumented
+    by ``instruments``) and ``exog``.
 
     ``fixed_effects`` are partialled out together with the constant; without them a
     ``const`` term is estimated. ``vce`` defaults to "cluster" when ``cluster`` is
-    given and to "robust" otherwise. ``small`` applies ivreg2's small-sample covariance
+    given and to "robust" otherwise; two cluster columns give ivreg2's two-way clustering
+    (``cluster(a b)``: CGM with G the smaller count, also in every diagnostic). ``small`` applies ivreg2's small-sample covariance
     scaling and reports t statistics (df = clusters - 1 or N - K); otherwise z statistics.
     Rows with a missing value in any used column are dropped (listwise, as Stata does).
 
@@ -143,15 +211,24 @@ def fit_iv(
     ``model_f_df2`` and ``model_f_p`` (ivreg2's e(F): all slopes, small-sample covariance;
     NaN when clustered with fewer clusters than slopes + 1), ``df_resid``,
     ``absorbed_dof`` and, when clustered, ``n_clusters``.
+
+    ``estimator`` is "2sls", "liml" or "fuller" (k = lambda - ``fuller_alpha`` / (N - L),
+    ivreg2's ``fuller(#)``); the first stages are the same OLS regressions for all three.
     """
     endog_names = [endog] if isinstance(endog, str) else list(endog)
     instrument_names = list(instruments)
     exog_names = list(exog)
     fe_names = list(fixed_effects)
-    vce = resolve_vce(vce, cluster)
-    _validate(data, depvar, endog_names, instrument_names, exog_names, fe_names, cluster)
+    clusters = [] if cluster is None else [cluster] if isinstance(cluster, str) else list(cluster)
+    vce = resolve_vce(vce, ", ".join(clusters) or None)
+    _validate(data, depvar, endog_names, instrument_names, exog_names, fe_names, clusters)
+    if estimator not in ("2sls", "liml", "fuller"):
+        raise ValueError(f"estimator must be '2sls', 'liml' or 'fuller', got {estimator!r}")
+    if estimator == "fuller" and not (np.isfinite(fuller_alpha) and fuller_alpha > 0):
+        raise ValueError(f"fuller_alpha must be a positive number, got {fuller_alpha!r}")
 
-    design = _build_design(data, depvar, endog_names, instrument_names, exog_names, fe_names, cluster)
+    design = _build_design(data, depvar, endog_names, instrument_names, exog_names, fe_names,
+                           clusters if vce == "cluster" else [])
     _check_rank(design, endog_names, instrument_names)
 
     second_stage = _fit_linearmodels(
@@ -164,13 +241,14 @@ def fit_iv(
         endog_names=endog_names,
         vce=vce,
         small=small,
+        kclass=(estimator, fuller_alpha),
         info={
-            "estimator": "2sls",
+            "estimator": estimator,
             "depvar": depvar,
             "instruments": " ".join(instrument_names),
             "fixed_effects": " ".join(fe_names),
             "vce": vce,
-            "cluster": cluster or "",
+            "cluster": ", ".join(clusters),
             "small": str(small),
             "underid_test": "Anderson canon. corr. LM" if vce == "iid" else "Kleibergen-Paap rk LM",
         },
@@ -191,14 +269,16 @@ def fit_iv(
                 "depvar": name,
                 "fixed_effects": " ".join(fe_names),
                 "vce": vce,
-                "cluster": cluster or "",
+                "cluster": ", ".join(clusters),
                 "small": str(small),
             },
         )
         for j, name in enumerate(endog_names)
     }
     diagnostics = _identification_diagnostics(design, endog_names, vce)
-    return IVResult(second_stage=second_stage, first_stage=first_stage, diagnostics=diagnostics)
+    diagnostics |= _overidentification_and_weak_iv_tests(design, second_stage, vce)
+    return IVResult(second_stage=second_stage, first_stage=first_stage, diagnostics=diagnostics,
+                    design=design, vce=vce)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -211,9 +291,13 @@ def _validate(
     instruments: list[str],
     exog: list[str],
     fixed_effects: list[str],
-    cluster: str | None,
+    clusters: list[str],
 ) -> None:
     require_dataframe(data)
+    if len(set(clusters)) < len(clusters):
+        raise ValueError(f"a cluster variable is listed more than once: {clusters}")
+    if len(clusters) > 2:
+        raise ValueError("at most two cluster variables (linearmodels' two-way covariance)")
     if not endog:
         raise ValueError("at least one endogenous regressor is needed")
     if len(instruments) < len(endog):
@@ -226,7 +310,7 @@ def _validate(
     if CONSTANT_TERM in exog:
         raise ValueError(f"{CONSTANT_TERM!r} is reserved for the constant, which is included unless absorbed")
     numeric_roles = {"depvar": [depvar], "endog": endog, "instruments": instruments, "exog": exog}
-    grouping = [*fixed_effects, *([cluster] if cluster is not None else [])]
+    grouping = [*fixed_effects, *clusters]
     require_columns(data, [*(c for cols in numeric_roles.values() for c in cols), *grouping])
     seen: dict[str, str] = {}
     for role, columns in numeric_roles.items():
@@ -244,10 +328,10 @@ def _build_design(
     instruments: list[str],
     exog: list[str],
     fixed_effects: list[str],
-    cluster: str | None,
+    clusters: list[str],
 ) -> _Design:
     numeric = [depvar, *endog, *instruments, *exog]
-    grouping = list(dict.fromkeys([*fixed_effects, *([cluster] if cluster is not None else [])]))
+    grouping = list(dict.fromkeys([*fixed_effects, *clusters]))
     sample = data[numeric + [g for g in grouping if g not in numeric]].dropna()
     n = len(sample)
     if n == 0:
@@ -264,13 +348,16 @@ def _build_design(
         absorbed_dof = 0
         exog_names = [*exog, CONSTANT_TERM]
 
-    clusters = None
+    codes = None
     n_clusters = 0
-    if cluster is not None:
-        clusters = pd.factorize(sample[cluster])[0]
-        n_clusters = int(clusters.max()) + 1
-        if n_clusters < 2:
-            raise ValueError(f"cluster column {cluster!r} has fewer than two clusters in the sample")
+    if len(clusters) == 1:
+        codes = pd.factorize(sample[clusters[0]])[0]
+        n_clusters = int(codes.max()) + 1
+    elif clusters:
+        codes = cluster_codes(sample[clusters])
+        n_clusters = min(cluster_counts(codes))
+    if clusters and n_clusters < 2:
+        raise ValueError(f"a cluster column of {clusters} has fewer than two clusters in the sample")
 
     design = _Design(
         y=values[:, 0],
@@ -279,7 +366,7 @@ def _build_design(
         exog=values[:, 1 + k1 + l1 :],
         exog_names=exog_names,
         instrument_names=list(instruments),
-        clusters=clusters,
+        clusters=codes,
         n_clusters=n_clusters,
         absorbed_dof=absorbed_dof,
         centered_ss=centered_ss,
@@ -342,6 +429,7 @@ def _fit_linearmodels(
     vce: Vce,
     small: bool,
     info: Mapping[str, str],
+    kclass: tuple[str, float] = ("2sls", 0.0),
 ) -> RegressionResult:
     """2SLS (or OLS when ``endog`` is None) with ivreg2's small-sample conventions.
 
@@ -358,13 +446,30 @@ def _fit_linearmodels(
     cov_config: dict[str, object] = {"extra_df": design.absorbed_dof}
     if vce == "cluster":
         cov_config["clusters"] = design.clusters
-    fit = IV2SLS(pd.Series(response, name=info["depvar"]), exog_frame, endog_frame, instrument_frame).fit(
-        cov_type=_LINEARMODELS_COV_TYPE[vce], debiased=True, **cov_config
-    )
+    # linearmodels scales each term of a two-way covariance by its own G / (G - 1); ivreg2
+    # scales the CGM sum once with G = the smaller count, so the raw sum is taken and scaled below.
+    two_way = vce == "cluster" and design.clusters.ndim == 2
+    estimator, fuller_alpha = kclass
+    response_series = pd.Series(response, name=info["depvar"])
+    model_class = IV2SLS if estimator == "2sls" or endog is None else IVLIML
+    liml_lambda = np.nan
+    model_options: dict[str, float] = {}
+    if model_class is IVLIML:
+        liml_lambda = float(IVLIML(response_series, exog_frame, endog_frame, instrument_frame).fit(
+            cov_type="unadjusted").kappa)
+        if estimator == "fuller":
+            # ivreg2's L counts the absorbed levels too, which linearmodels' own ``fuller``
+            # option (n - ninstr) cannot see, so k is passed explicitly.
+            model_options["kappa"] = liml_lambda - fuller_alpha / (n - design.n_instruments_total)
+    model = model_class(response_series, exog_frame, endog_frame, instrument_frame, **model_options)
+    fit = model.fit(cov_type=_LINEARMODELS_COV_TYPE[vce], debiased=not two_way, **cov_config)
     terms = [*endog_names, *exog_names]
     params = fit.params[terms]
     cov_small = fit.cov.loc[terms, terms]
     n_params_total = len(terms) + design.absorbed_dof
+    if two_way:
+        g = design.n_clusters
+        cov_small = cov_small * (n - 1) / (n - n_params_total) * g / (g - 1)
     if vce == "cluster":
         df_resid = design.n_clusters - 1
         large_sample_factor = (n - n_params_total) / (n - 1) * (design.n_clusters - 1) / design.n_clusters
@@ -403,6 +508,9 @@ def _fit_linearmodels(
         fit_stats["r2_within"] = 1.0 - rss / float(response @ response)
     if vce == "cluster":
         fit_stats["n_clusters"] = float(design.n_clusters)
+    if model_class is IVLIML:
+        fit_stats["kclass"] = float(fit.kappa)
+        fit_stats["lambda"] = liml_lambda
     return RegressionResult(
         params=params,
         std_errors=std_errors,
@@ -412,6 +520,7 @@ def _fit_linearmodels(
         stat_kind="t" if small else "z",
         stats=fit_stats,
         info=info,
+        covariance=cov.to_numpy(),
     )
 
 
@@ -478,6 +587,88 @@ def _identification_diagnostics(design: _Design, endog_names: list[str], vce: Vc
     return out
 
 
+def _instrument_matrix(design: _Design) -> np.ndarray:
+    """ivreg2's Z: the excluded instruments followed by the included exogenous regressors."""
+    return np.column_stack([design.instruments, design.exog])
+
+
+def _structural_residuals(design: _Design, params: np.ndarray) -> np.ndarray:
+    """Residuals of the structural equation (terms in order: endogenous, then exogenous)."""
+    return design.y - np.column_stack([design.endog, design.exog]) @ params
+
+
+def _moment_covariance(instruments: np.ndarray, residuals: np.ndarray, groups: np.ndarray | None, vce: str) -> np.ndarray:
+    """ivreg2's S = Var(Z'u)/N without small-sample factors: (u'u/N) Z'Z/N (iid), the HC0 or
+    the CR0 sandwich of the moments."""
+    n = len(residuals)
+    if vce == "iid":
+        return float(residuals @ residuals) / n * (instruments.T @ instruments) / n
+    return _score_outer_product(instruments * residuals[:, None], groups if vce == "cluster" else None) / n
+
+
+def _gmm_criterion(design: _Design, instruments: np.ndarray, moment_covariance: np.ndarray) -> float:
+    """Minimised efficient-GMM criterion N g(b)' S^-1 g(b) with the instrument matrix given
+    (Hansen's J; Sargan's statistic when S is the iid one)."""
+    regressors = np.column_stack([design.endog, design.exog])
+    weight = np.linalg.inv(moment_covariance)
+    zx = instruments.T @ regressors
+    zy = instruments.T @ design.y
+    params = np.linalg.solve(zx.T @ weight @ zx, zx.T @ weight @ zy)
+    moments = instruments.T @ (design.y - regressors @ params) / design.nobs
+    return float(design.nobs * moments @ weight @ moments)
+
+
+def _overidentification_and_weak_iv_tests(design: _Design, structural: RegressionResult, vce: Vce) -> dict[str, float]:
+    """Sargan, Hansen J, LIML's Anderson-Rubin overidentification statistics, and the
+    weak-instrument-robust Anderson-Rubin and Stock-Wright tests (module docstring)."""
+    n = design.nobs
+    n_excluded, n_endog = design.instruments.shape[1], design.endog.shape[1]
+    overid_df = n_excluded - n_endog
+    groups = design.clusters if vce == "cluster" else None
+    instruments = _instrument_matrix(design)
+    residuals = _structural_residuals(design, structural.params.to_numpy())
+    out: dict[str, float] = {"sargan_df": float(overid_df), "hansen_j_df": float(overid_df)}
+    if overid_df > 0:
+        fitted = instruments @ np.linalg.lstsq(instruments, residuals, rcond=None)[0]
+        out["sargan"] = n * float(residuals @ fitted) / float(residuals @ residuals)
+        # With vce="iid" ivreg2's J is the Sargan statistic of the fit's own residuals (after
+        # 2SLS this is also the minimised criterion; after LIML it is not).
+        out["hansen_j"] = out["sargan"] if vce == "iid" else _gmm_criterion(
+            design, instruments, _moment_covariance(instruments, residuals, groups, vce))
+    else:
+        out["sargan"] = out["hansen_j"] = np.nan
+    out["sargan_p"] = float(stats.chi2.sf(out["sargan"], overid_df)) if overid_df > 0 else np.nan
+    out["hansen_j_p"] = float(stats.chi2.sf(out["hansen_j"], overid_df)) if overid_df > 0 else np.nan
+    if "lambda" in structural.stats:
+        liml_lambda = structural.stats["lambda"]
+        out["kclass"] = structural.stats["kclass"]
+        out["lambda"] = liml_lambda
+        out["anderson_rubin_overid"] = n * float(np.log(liml_lambda))
+        out["anderson_rubin_overid_lin"] = n * (liml_lambda - 1.0)
+        for name in ("anderson_rubin_overid", "anderson_rubin_overid_lin"):
+            out[f"{name}_p"] = float(stats.chi2.sf(out[name], overid_df)) if overid_df > 0 else np.nan
+
+    # Anderson-Rubin: the excluded instruments in the reduced form of y (H0: the endogenous
+    # coefficients are zero), with the exogenous regressors partialled out (Frisch-Waugh).
+    restricted = _residualise(design.y, design.exog)
+    ar_chi2 = _excluded_instruments_wald(restricted, _residualise(design.instruments, design.exog), groups, vce)
+    df2 = design.n_clusters - 1 if vce == "cluster" else n - design.n_instruments_total
+    out["anderson_rubin_chi2"] = ar_chi2
+    out["anderson_rubin_chi2_p"] = float(stats.chi2.sf(ar_chi2, n_excluded))
+    out["anderson_rubin_f"] = _chi2_to_f(ar_chi2, n_excluded, design, vce)
+    out["anderson_rubin_f_p"] = float(stats.f.sf(out["anderson_rubin_f"], n_excluded, df2))
+    out["anderson_rubin_df"] = float(n_excluded)
+    out["anderson_rubin_df2"] = float(df2)
+    # Stock-Wright LM S: the score form of the same hypothesis, S formed from the restricted
+    # residuals and the full instrument matrix (not partialled; ivreg2 does it this way).
+    moments = instruments.T @ restricted / n
+    moment_covariance = _moment_covariance(instruments, restricted, groups, vce)
+    out["stock_wright_s"] = float(n * moments @ np.linalg.solve(moment_covariance, moments))
+    out["stock_wright_s_df"] = float(n_excluded)
+    out["stock_wright_s_p"] = float(stats.chi2.sf(out["stock_wright_s"], n_excluded))
+    return out
+
+
 def _residualise(target: np.ndarray, regressors: np.ndarray) -> np.ndarray:
     if regressors.shape[1] == 0:
         return target.copy()
@@ -492,6 +683,15 @@ def _chi2_to_f(chi2: float, df1: int, design: _Design, vce: Vce) -> float:
         g = design.n_clusters
         return chi2 / (n - 1) * residual_dof * (g - 1) / g / df1
     return chi2 / n * residual_dof / df1
+
+
+def _score_outer_product(scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """sum_g s_g s_g' of the scores summed within clusters: rows are their own clusters when
+    ``groups`` is None; (n, Q) ``groups`` give the multi-way (CGM) sum."""
+    if groups is not None and groups.ndim == 2:
+        return multiway_meat(scores, groups)
+    summed = _group_scores(scores, groups)
+    return summed.T @ summed
 
 
 def _group_scores(scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
@@ -512,8 +712,7 @@ def _excluded_instruments_wald(response: np.ndarray, z1: np.ndarray, groups: np.
     if vce == "iid":
         cov = float(residual @ residual) / len(response) * zz_inv
     else:
-        scores = _group_scores(z1 * residual[:, None], groups)
-        cov = zz_inv @ (scores.T @ scores) @ zz_inv
+        cov = zz_inv @ _score_outer_product(z1 * residual[:, None], groups) @ zz_inv
     return float(coef @ np.linalg.solve(cov, coef))
 
 
@@ -578,8 +777,7 @@ def _kleibergen_paap_rk(
     l1 = z1.shape[1]
     # Row i of the score matrix is kron(residuals_i, z1_i), matching vec(theta) column-major.
     scores = (residuals[:, :, None] * z1[:, None, :]).reshape(n, k1 * l1)
-    scores = _group_scores(scores, groups)
-    score_cov = scores.T @ scores / n
+    score_cov = _score_outer_product(scores, groups) / n
     transform = np.kron(canonical.x_chol_inv.T, canonical.z_chol_inv.T)
     theta_cov = transform @ score_cov @ transform.T
 

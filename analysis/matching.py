@@ -57,7 +57,14 @@ from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from analysis.fixed_effects import CONSTANT_TERM
-from analysis.results import TIDY_COLUMNS, DelegatesToRegression, RegressionResult
+from analysis.results import (
+    TIDY_COLUMNS,
+    CovarianceInference,
+    DelegatesToRegression,
+    RegressionResult,
+    labelled_covariance,
+    model_stats_frame,
+)
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric
 
 MODELS: tuple[str, ...] = ("logit", "probit")
@@ -94,7 +101,7 @@ class PropensityScoreResult(DelegatesToRegression):
 
 
 @dataclass(frozen=True)
-class MatchResult:
+class MatchResult(CovarianceInference):
     """Nearest-neighbour matches on the propensity score, with psmatch2's output variables.
 
     ``treated``, ``scores``, ``on_support`` (psmatch2 ``_support``) and ``weights`` (psmatch2
@@ -138,10 +145,20 @@ class MatchResult:
             return pd.Series(dtype=float, name="std_errors")
         return self.propensity.std_errors
 
+    @property
+    def vcov(self) -> pd.DataFrame:
+        if self.propensity is None:
+            return labelled_covariance(np.empty((0, 0)), [])
+        return self.propensity.vcov
+
     def tidy(self) -> pd.DataFrame:
         if self.propensity is None:
             return pd.DataFrame(columns=list(TIDY_COLUMNS))
         return self.propensity.tidy()
+
+    def model_stats(self) -> pd.DataFrame:
+        """nobs, the match counts of ``stats`` and ``info`` as a long (stat, value, text) frame."""
+        return model_stats_frame(self.nobs, self.stats, self.info)
 
 
 def _binary_treatment(values: pd.Series, name: str) -> pd.Series:
@@ -205,6 +222,7 @@ def propensity_scores(
             "log_likelihood": fit.llf,
         },
         info={"estimator": model, "depvar": treatment},
+        covariance=fit.cov_params().to_numpy(),
     )
     return PropensityScoreResult(model=fitted, scores=pd.Series(fit.predict(exog), index=sample.index))
 
@@ -391,7 +409,31 @@ def match_nearest_neighbour(
         processing = _processing_order(treated_scores, order, rng)
         matches = _match_without_replacement(treated_scores, control_scores, processing, ratio, limit)
 
-    matches.sort(key=lambda match: (match[0], match[3]))
+    info = {
+        "treatment": treatment,
+        "score": "estimated" if propensity is not None else score,
+        "model": model if propensity is not None else "given",
+        "caliper": "none" if caliper is None else repr(float(caliper)),
+        "replace": str(bool(replace)),
+        "ratio": str(int(ratio)),
+        "order": order,
+    }
+    return _match_result(data, propensity, scores, is_treated, matches, info)
+
+
+def _match_result(
+    data: pd.DataFrame,
+    propensity: PropensityScoreResult | None,
+    scores: pd.Series,
+    is_treated: np.ndarray,
+    matches: list[tuple[int, int, float, int]],
+    info: Mapping[str, str],
+) -> MatchResult:
+    """The MatchResult of ``matches`` = (treated position, control position, distance,
+    match number), positions counted among the treated and among the controls of ``scores``."""
+    treated_positions = np.flatnonzero(is_treated)
+    control_positions = np.flatnonzero(~is_treated)
+    matches = sorted(matches, key=lambda match: (match[0], match[3]))
     treated_of_match = np.array([m[0] for m in matches], dtype=int)
     control_of_match = np.array([m[1] for m in matches], dtype=int)
     n_matches = np.bincount(treated_of_match, minlength=len(treated_positions))
@@ -431,16 +473,119 @@ def match_nearest_neighbour(
             "n_pairs": len(pairs),
             "n_matched_sample": n_treated_matched + n_controls_matched,
         },
-        info={
-            "treatment": treatment,
-            "score": "estimated" if propensity is not None else score,
-            "model": model if propensity is not None else "given",
-            "caliper": "none" if caliper is None else repr(float(caliper)),
-            "replace": str(bool(replace)),
-            "ratio": str(int(ratio)),
-            "order": order,
-        },
+        info=info,
     )
+
+
+OPTIMAL_DISTANCES: tuple[str, ...] = ("propensity", "mahalanobis", "matrix")
+
+
+def match_optimal(
+    data: pd.DataFrame,
+    treatment: str,
+    covariates: Sequence[str] | None = None,
+    score: str | None = None,
+    *,
+    distance: str = "propensity",
+    distance_matrix: pd.DataFrame | None = None,
+    ratio: int = 1,
+    model: str = "logit",
+) -> MatchResult:
+    """Optimal k:1 matching without replacement: the ``ratio`` x (number of treated) pairs
+    that minimise the total distance (MatchIt ``method = "optimal"``, optmatch's
+    ``pairmatch(controls = k)``), solved exactly by scipy's ``linear_sum_assignment`` on the
+    treated x controls distance matrix with every treated row repeated ``ratio`` times.
+
+    ``distance``: "propensity" (absolute difference of the score estimated from
+    ``covariates`` with ``model``, or of the column ``score``; MatchIt's default
+    ``distance = "glm"``), "mahalanobis" (on ``covariates``, with the pooled within-group
+    covariance matrix, as MatchIt's ``distance = "mahalanobis"``) or "matrix" (a user-supplied
+    ``distance_matrix`` with the treated row labels as index and the control labels as
+    columns; only the rows it names enter the matching). Every treated unit is matched (no
+    caliper); there must be at least ``ratio`` controls per treated unit. ``match_number``
+    ranks a treated unit's controls by distance. With "mahalanobis" and "matrix" ``scores``
+    are NaN (there is no score; a propensity model is only fitted for "propensity").
+    Ties between equally good assignments are resolved by the solver, as in optmatch: the
+    total distance is unique, the pairs need not be.
+    """
+    from scipy.optimize import linear_sum_assignment  # only this matcher needs it
+    from scipy.spatial.distance import cdist
+
+    _validate_frame(data)
+    if distance not in OPTIMAL_DISTANCES:
+        raise ValueError(f"distance must be one of {', '.join(OPTIMAL_DISTANCES)}, got {distance!r}")
+    if not isinstance(ratio, (int, np.integer)) or ratio < 1:
+        raise ValueError(f"ratio must be a positive integer, got {ratio!r}")
+    if MATCH_WEIGHT_COLUMN in data.columns:
+        raise ValueError(f"data already has a column {MATCH_WEIGHT_COLUMN!r}, which the matched sample adds")
+    propensity = None
+    if distance == "propensity":
+        if (covariates is None) == (score is None):
+            raise ValueError("give exactly one of covariates (to estimate the score) or score (a column name)")
+        if covariates is not None:
+            propensity = propensity_scores(data, treatment, covariates, model)
+            scores = propensity.scores
+        else:
+            require_columns(data, [treatment, score])
+            require_finite_numeric(data, [treatment, score])
+            scores = data.loc[data[[treatment, score]].notna().all(axis=1), score].astype(float)
+        labels = scores.index
+    elif distance == "mahalanobis":
+        if not covariates or score is not None:
+            raise ValueError("Mahalanobis matching needs covariates (and no score)")
+        covariates = list(covariates)
+        require_columns(data, [treatment, *covariates])
+        require_finite_numeric(data, [treatment, *covariates])
+        labels = data.dropna(subset=[treatment, *covariates]).index
+        scores = pd.Series(np.nan, index=labels)
+    else:
+        if not isinstance(distance_matrix, pd.DataFrame):
+            raise ValueError("distance='matrix' needs distance_matrix, a DataFrame (treated x controls)")
+        require_columns(data, [treatment])
+        labels = data.index[data.index.isin(distance_matrix.index) | data.index.isin(distance_matrix.columns)]
+        scores = pd.Series(np.nan, index=labels)
+    treated = _binary_treatment(data.loc[labels, treatment], treatment)
+    is_treated = treated.to_numpy()
+    treated_labels, control_labels = labels[is_treated], labels[~is_treated]
+    if len(control_labels) < ratio * len(treated_labels):
+        raise ValueError(
+            f"{len(control_labels)} controls cannot give {ratio} distinct controls to each of "
+            f"{len(treated_labels)} treated units"
+        )
+
+    if distance == "propensity":
+        costs = np.abs(scores.loc[treated_labels].to_numpy()[:, None] - scores.loc[control_labels].to_numpy()[None, :])
+    elif distance == "mahalanobis":
+        values = data.loc[labels, covariates].to_numpy(dtype=float)
+        treated_values, control_values = values[is_treated], values[~is_treated]
+        pooled = ((len(treated_values) - 1) * np.cov(treated_values, rowvar=False, ddof=1)
+                  + (len(control_values) - 1) * np.cov(control_values, rowvar=False, ddof=1)) / (len(values) - 2)
+        costs = cdist(treated_values, control_values, metric="mahalanobis", VI=np.linalg.inv(np.atleast_2d(pooled)))
+    else:
+        if set(distance_matrix.index) != set(treated_labels) or set(distance_matrix.columns) != set(control_labels):
+            raise ValueError("distance_matrix must have the treated labels as index and the control labels as columns")
+        costs = distance_matrix.loc[treated_labels, control_labels].to_numpy(dtype=float)
+        if not np.isfinite(costs).all() or (costs < 0).any():
+            raise ValueError("distance_matrix must hold finite non-negative distances")
+
+    rows, columns = linear_sum_assignment(np.repeat(costs, ratio, axis=0))
+    treated_of_pair = rows // ratio
+    pair_costs = costs[treated_of_pair, columns]
+    matches = []
+    for position in range(len(treated_labels)):
+        chosen = np.flatnonzero(treated_of_pair == position)
+        ranked = chosen[np.argsort(pair_costs[chosen], kind="stable")]
+        matches += [(position, int(columns[k]), float(pair_costs[k]), rank + 1) for rank, k in enumerate(ranked)]
+    info = {
+        "treatment": treatment,
+        "method": "optimal",
+        "distance": distance,
+        "score": ("estimated" if propensity is not None else score) if distance == "propensity" else "none",
+        "model": model if propensity is not None else "none",
+        "ratio": str(int(ratio)),
+        "total_distance": repr(float(pair_costs.sum())),
+    }
+    return _match_result(data, propensity, scores, is_treated, matches, info)
 
 
 def _matched_rows(match_result: MatchResult) -> tuple[pd.Index, np.ndarray]:
@@ -548,6 +693,7 @@ def average_treatment_effect_on_treated(match_result: MatchResult, outcome: str)
             "n_controls": int((~is_treated).sum()),
         },
         info={"estimator": "psmatch2 nearest-neighbour ATT", "depvar": outcome},
+        covariance=np.array([[variance]]),
     )
 
 

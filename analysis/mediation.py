@@ -35,7 +35,7 @@ from scipy import sparse, stats
 
 from analysis.fixed_effects import fit_ols, is_nested
 from analysis.iv import absorb_fixed_effects
-from analysis.results import TIDY_COLUMNS, RegressionResult
+from analysis.results import TIDY_COLUMNS, CovarianceInference, RegressionResult, labelled_covariance, model_stats_frame
 from analysis.validation import require_columns, require_dataframe
 
 MAX_COUNT_CELLS = 5_000_000
@@ -60,7 +60,7 @@ this relative precision; otherwise the draws are not trusted (ill-conditioned de
 
 
 @dataclass(frozen=True)
-class MediationResult:
+class MediationResult(CovarianceInference):
     """Paths a, b, c' and c, the indirect effect a*b with its three normal-theory tests and
     its bootstrap confidence intervals.
 
@@ -119,6 +119,36 @@ class MediationResult:
             },
             name="std_errors",
         )
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance of (a, b, direct, total, indirect) under Sobel's assumptions.
+
+        b and direct share path b's covariance block; the indirect effect a*b gets the
+        first-order delta-method (Sobel) variance b^2 V(a) + a^2 V(b) and covariances
+        b V(a), a V(b), a C(b, direct). Covariances between the separately fitted
+        regressions (a with b and direct; total with everything) are set to zero, Sobel's
+        independence assumption; they are not estimated, so joint tests involving ``total``
+        together with another path are not offered by this matrix. Intervals and tests use
+        the normal / chi2 distribution, as the Sobel test does.
+        """
+        a, b = self.params["a"], self.params["b"]
+        var_a = float(self.path_a.vcov.loc[self.treatment, self.treatment])
+        block_b = self.path_b.vcov.loc[[self.mediator, self.treatment], [self.mediator, self.treatment]].to_numpy()
+        var_total = float(self.path_c.vcov.loc[self.treatment, self.treatment])
+        matrix = np.zeros((5, 5))
+        matrix[0, 0] = var_a
+        matrix[1:3, 1:3] = block_b
+        matrix[3, 3] = var_total
+        matrix[4, 4] = self.stats["sobel_se"] ** 2
+        matrix[0, 4] = matrix[4, 0] = b * var_a
+        matrix[1, 4] = matrix[4, 1] = a * block_b[0, 0]
+        matrix[2, 4] = matrix[4, 2] = a * block_b[0, 1]
+        return labelled_covariance(matrix, list(self.params.index))
+
+    def model_stats(self) -> pd.DataFrame:
+        """Long frame of (stat, value, text): nobs, then ``stats`` and ``info``."""
+        return model_stats_frame(self.nobs, self.stats, self.info)
 
     def tidy(self) -> pd.DataFrame:
         """Rows a, b, direct, total (from their regressions) and indirect_sobel,

@@ -110,6 +110,8 @@ TABLE05: tuple[ModelSpec, ...] = (
 
 TABLE06_INSTRUMENTS: dict[str, str] = {"l1_ai": "L.AI", "l2_ai": "L2.AI", "mean_ai": "Mean_AI"}
 """Table 6: instrument column -> the paper's column heading (each instruments AI alone)."""
+TABLE06_LEAVE_ONE_OUT_COLUMN: dict[str, str] = {"mean_ai_loo": "Mean_AI (leave-one-out)"}
+"""Table 6's optional extra column: the industry-year mean of AI without the firm itself."""
 
 TABLE07_TREATMENT = "ai_did"
 TABLE07_COVARIATES: tuple[str, ...] = CONTROLS

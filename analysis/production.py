@@ -53,7 +53,7 @@ from scipy import linalg, optimize, stats
 from threadpoolctl import threadpool_limits
 
 from analysis.validation import require_columns, require_finite_numeric
-from analysis.results import RegressionResult
+from analysis.results import DelegatesToRegression, RegressionResult
 
 CRITERIA: tuple[str, ...] = ("levpet", "moment")
 
@@ -86,7 +86,7 @@ TFP_NAME = "tfp_lp"
 
 
 @dataclass(frozen=True)
-class ProductionResult:
+class ProductionResult(DelegatesToRegression):
     """Elasticities of the free and state inputs, their bootstrap inference and log TFP.
 
     ``tfp`` is aligned on the caller's index: log TFP = y - b_free'free - b_state'state (no
@@ -112,29 +112,13 @@ class ProductionResult:
         tfp.name = TFP_NAME
         object.__setattr__(self, "tfp", tfp)
 
-    @property
-    def params(self) -> pd.Series:
-        return self.estimates.params
-
-    @property
-    def std_errors(self) -> pd.Series:
-        return self.estimates.std_errors
-
-    @property
-    def nobs(self) -> int:
-        return self.estimates.nobs
-
-    @property
-    def stats(self) -> Mapping[str, float]:
-        return self.estimates.stats
+    # params, std_errors, vcov, stats, nobs, tidy(), model_stats(), conf_int() and
+    # wald_test() are those of the elasticities (bootstrap covariance).
+    _regression = "estimates"
 
     @property
     def info(self) -> Mapping[str, str]:
         return self.estimates.info
-
-    def tidy(self) -> pd.DataFrame:
-        """One row per input: term, estimate, std_error, statistic (z), p_value."""
-        return self.estimates.tidy()
 
 
 @dataclass(frozen=True)
@@ -216,6 +200,7 @@ def fit_levinsohn_petrin(
         wald_crs = float((estimate.sum() - 1) ** 2 / (ones @ covariance @ ones))
         wald_crs_p = float(stats.chi2.sf(wald_crs, 1))
     else:
+        covariance = np.full((len(terms), len(terms)), np.nan)
         std_errors = pd.Series(np.nan, index=terms)
         wald_crs = wald_crs_p = np.nan
     z = params / std_errors
@@ -241,6 +226,7 @@ def fit_levinsohn_petrin(
         nobs=len(panel.output),
         stat_kind="z",
         stats=result_stats,
+        covariance=covariance,
         info={
             "estimator": "Levinsohn-Petrin (value added)",
             "criterion": criterion,

@@ -69,6 +69,7 @@ from analysis.spatial_weights import SpatialWeights
 from analysis.validation import require_columns, require_dataframe
 
 FIXED_EFFECTS = ("none", "unit", "time", "twoways")
+CONSTANT_TERM = "const"
 MODELS = ("sar", "sdm", "sem")
 LAG_PREFIX = "W_"
 RHO = "rho"
@@ -220,7 +221,8 @@ def _design(
     interval = _stable_interval(w)
     if not lee_yu:
         def project(a: np.ndarray) -> np.ndarray:
-            return _within(a, n_units, fixed_effects)
+            # Without fixed effects the intercept is a regressor of its own (a column of x).
+            return a if fixed_effects == "none" else _within(a, n_units, fixed_effects)
 
         return _Design(**{k: project(v) for k, v in raw.items()}, w=w, n_units=n_units, n_periods=n_periods,
                        stable_interval=interval, project=project)
@@ -265,6 +267,7 @@ class _MLFit:
     coefficients: np.ndarray  # beta..., spatial coefficient, sigma2
     covariance: np.ndarray
     log_likelihood: float
+    residual_lm: float = float("nan")  # lag models only (see _residual_lm_after_lag)
 
 
 def _fit_lag(design: _Design) -> _MLFit:
@@ -296,7 +299,26 @@ def _fit_lag(design: _Design) -> _MLFit:
     info[k, k + 1] = info[k + 1, k] = n_periods * np.trace(g) / sigma2
     info[k + 1, k + 1] = n_obs / (2 * sigma2**2)
     log_likelihood = -0.5 * n_obs * (np.log(2 * np.pi * sigma2) + 1) + n_periods * _log_det(rho, eigenvalues)
-    return _MLFit(np.r_[beta, rho, sigma2], np.linalg.inv(info), float(log_likelihood))
+    covariance = np.linalg.inv(info)
+    residual_lm = _residual_lm_after_lag(design, residual, rho, sigma2, covariance[k, k])
+    return _MLFit(np.r_[beta, rho, sigma2], covariance, float(log_likelihood), residual_lm)
+
+
+def _residual_lm_after_lag(
+    design: _Design, residual: np.ndarray, rho: float, sigma2: float, rho_variance: float
+) -> float:
+    """Anselin's (1988, eq. 13.49) LM test for spatial error autocorrelation in the
+    residuals of a fitted spatial lag model, chi2(1): (e'We / s2)^2 / (T22 - T21^2 var(rho))
+    with T22 = tr(WW + W'W), T21 = tr((WW + W'W) A), A = (I - rho W)^-1 and var(rho) from
+    the ML information matrix, as spatialreg's ``lagsarlm`` reports it ("LM test for
+    residual autocorrelation"). Panels stack periods (I_T (x) W), so each trace is T times
+    the cross-sectional one."""
+    w, n_periods = design.w, design.n_periods
+    score = residual @ _per_period(w, residual, design.n_units) / sigma2
+    tw = w @ w + w.T @ w
+    t22 = n_periods * np.trace(tw)
+    t21 = n_periods * np.trace(tw @ np.linalg.inv(np.eye(design.n_units) - rho * w))
+    return float(score**2 / (t22 - t21**2 * rho_variance))
 
 
 def _fit_error(design: _Design) -> _MLFit:
@@ -348,7 +370,9 @@ class SpatialPanelResult(DelegatesToRegression):
 
     ``regression.params`` holds the regressors, their spatial lags ``W_<x>`` (SDM), the
     spatial coefficient (``rho`` or ``lambda``) and ``sigma2``; standard errors come
-    from the inverse of the analytic information matrix. ``stats``: ``log_likelihood``,
+    from the inverse of the analytic information matrix. ``residual_lm`` (SAR / SDM only,
+    NaN for SEM) is the LM test for spatial autocorrelation left in the residuals,
+    chi2(1), p-value ``residual_lm_p``. ``stats``: ``log_likelihood``,
     ``sigma2``, ``r2`` (1 - SSR / total SS of y, residuals net of the estimated fixed
     effects: Elhorst's ``rsqr``, the R^2 spatial panel software usually prints) and
     ``corr2`` (squared correlation of the demeaned y with its demeaned reduced-form
@@ -364,6 +388,7 @@ class SpatialPanelResult(DelegatesToRegression):
     n_units: int
     n_periods: int
     covariance_matrix: np.ndarray = field(repr=False)
+    residual_lm: float = float("nan")
 
     _regression = "regression"
 
@@ -379,6 +404,10 @@ class SpatialPanelResult(DelegatesToRegression):
     @property
     def spatial_term(self) -> str:
         return _spatial_term(self.model)
+
+    @property
+    def residual_lm_p(self) -> float:
+        return float(stats.chi2.sf(self.residual_lm, 1))
 
     @property
     def lagged_regressors(self) -> tuple[str, ...]:
@@ -405,7 +434,8 @@ def fit_spatial_panel(
 
     ``data`` is a balanced panel with one row per (``unit``, ``time``); ``unit`` values are
     the ``weights`` codes. ``fixed_effects`` is "unit", "time", "twoways" or "none"
-    (pooled, with an intercept that is concentrated out). ``lee_yu=True`` switches from
+    (pooled, with an intercept ``const`` estimated with its standard error, listed after the
+    regressors and their lags). ``lee_yu=True`` switches from
     the direct to Lee and Yu's (2010) transformation approach (module docstring).
     """
     if model not in MODELS:
@@ -425,6 +455,10 @@ def fit_spatial_panel(
     if model == "sdm":
         design_x = np.hstack([design_x, _per_period(weights.matrix, design_x, weights.n)])
         terms += [LAG_PREFIX + r for r in regressors]
+    if fixed_effects == "none":
+        # The intercept is estimated (not concentrated out) so that it has a standard error.
+        design_x = np.hstack([design_x, np.ones((design_x.shape[0], 1))])
+        terms.append(CONSTANT_TERM)
     design = _design(panel.column(y), design_x, weights, panel.n_periods, fixed_effects, lee_yu)
     if np.linalg.matrix_rank(design.x) < design.x.shape[1]:
         raise ValueError(f"the regressors {terms} are collinear once the fixed effects are removed")
@@ -443,12 +477,13 @@ def fit_spatial_panel(
         stat_kind="z",
         stats={"log_likelihood": fit.log_likelihood, "sigma2": params[SIGMA2], "r2": r2, "corr2": corr2,
                "n_units": panel.n_units, "n_periods": panel.n_periods},
+        covariance=fit.covariance,
         info={"model": model, "fixed_effects": fixed_effects, "weights": weights.kind,
               "estimator": "ML, Lee-Yu transformation approach" if lee_yu else "ML, direct approach",
               "vce": "inverse analytic information matrix"},
     )
     return SpatialPanelResult(regression, model, fixed_effects, lee_yu, regressors, weights,
-                              panel.n_units, panel.n_periods, fit.covariance)
+                              panel.n_units, panel.n_periods, fit.covariance, fit.residual_lm)
 
 
 def _goodness_of_fit(
@@ -582,16 +617,19 @@ def effects_from_estimates(
     names = [f"{kind}:{r}" for kind in EFFECT_KINDS for r in regressors]
     params = pd.Series(point, index=names)
 
-    def result(std_errors: np.ndarray, method: str) -> RegressionResult:
+    def result(std_errors: np.ndarray, covariance: np.ndarray, method: str) -> RegressionResult:
         se = pd.Series(std_errors, index=names)
         statistic, p_value = _z_inference(params, se)
         return RegressionResult(params, se, statistic, p_value, nobs=weights.n, stat_kind="z",
                                 stats={"n_draws": n_draws, "unstable_draws": int(n_draws - stable.sum())},
-                                info={"method": method, "model": "sdm" if durbin else "sar"})
+                                info={"method": method, "model": "sdm" if durbin else "sar"},
+                                covariance=covariance)
 
     return SpatialEffectsResult(
-        simulation=result(simulated.std(axis=0, ddof=1), "simulation from the asymptotic distribution"),
-        delta=result(np.sqrt(np.einsum("ij,jk,ik->i", jacobian, cov, jacobian)), "delta method"),
+        simulation=result(simulated.std(axis=0, ddof=1), np.atleast_2d(np.cov(simulated, rowvar=False, ddof=1)),
+                          "simulation from the asymptotic distribution"),
+        delta=result(np.sqrt(np.einsum("ij,jk,ik->i", jacobian, cov, jacobian)), jacobian @ cov @ jacobian.T,
+                     "delta method"),
         simulation_mean=pd.Series(simulated.mean(axis=0), index=names),
         n_draws=n_draws,
     )
@@ -699,6 +737,97 @@ def panel_lm_tests(
     }
     return ChiSquareTests(statistic, dict.fromkeys(statistic, 1), n_obs,
                           {"fixed_effects": fixed_effects, "error_variance": error_variance, "weights": weights.kind})
+
+
+@dataclass(frozen=True)
+class ResidualDiagnostics:
+    """Spatial diagnostics of the non-spatial (pooled or fixed-effects) OLS residuals.
+
+    ``stats``: ``moran_i`` with ``moran_expectation``, ``moran_variance``, ``moran_z`` and
+    ``moran_p`` (one-sided, "greater", as spdep's ``lm.morantest`` prints), ``lm_error``,
+    ``lm_lag``, ``robust_lm_error``, ``robust_lm_lag``, ``sarma`` (LM error + robust LM lag,
+    2 df) with their p-values, and the OLS fit's ``log_likelihood``, ``aic`` and ``schwarz``
+    (ML error variance e'e / NT; k counts the regressors and the absorbed levels, with the
+    intercept). The LM tests use the ML error variance (Anselin 1988; spdep, spreg).
+    """
+
+    stats: Mapping[str, float]
+    nobs: int
+    info: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stats", MappingProxyType({k: float(v) for k, v in self.stats.items()}))
+        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per statistic: stat, value."""
+        return pd.DataFrame(list(self.stats.items()), columns=["stat", "value"])
+
+
+def ols_residual_diagnostics(
+    data: pd.DataFrame,
+    y: str,
+    x: Sequence[str],
+    weights: SpatialWeights,
+    *,
+    unit: str,
+    time: str,
+    fixed_effects: str = "none",
+) -> ResidualDiagnostics:
+    """Moran's I of the OLS residuals with its exact moments under normality (Cliff and Ord
+    1981, p. 203; spdep ``lm.morantest``), the LM tests with SARMA, and the OLS fit's
+    log-likelihood and information criteria, on a balanced panel (one period: a cross-section).
+
+    For residuals e = M u, M the (fixed effects and X) residual maker of rank r and W the
+    block-diagonal I_T (x) W: I = e'We / e'e, E[I] = tr(MW) / r and
+    V[I] = (tr(MWMW') + tr((MW)^2) + tr(MW)^2) / (r (r + 2)) - E[I]^2 (row-standardised W,
+    so that n / S0 = 1). Dense NT x NT matrices: meant for the province panels of the paper.
+    """
+    if fixed_effects not in FIXED_EFFECTS:
+        raise ValueError(f"fixed_effects must be one of {FIXED_EFFECTS}, got {fixed_effects!r}")
+    regressors = tuple(x)
+    if not regressors or y in regressors:
+        raise ValueError("x must name at least one regressor other than the outcome")
+    panel = _panel(data, (y, *regressors), weights, unit, time)
+    n_units, n_periods = panel.n_units, panel.n_periods
+    n_obs = n_units * n_periods
+    identity = np.eye(n_obs)
+    within = _within(identity, n_units, fixed_effects)  # the fixed-effects (or intercept) annihilator
+    x_within = within @ panel.block(regressors)
+    if np.linalg.matrix_rank(x_within) < len(regressors):
+        raise ValueError(f"the regressors {regressors} are collinear once the fixed effects are removed")
+    residual_maker = within - x_within @ np.linalg.pinv(x_within)
+    outcome = panel.column(y)
+    residual = residual_maker @ outcome
+    big_w = np.kron(np.eye(n_periods), weights.matrix)
+    absorbed = {"none": 1, "unit": n_units, "time": n_periods, "twoways": n_units + n_periods - 1}[fixed_effects]
+    rank = n_obs - absorbed - len(regressors)
+
+    mw = residual_maker @ big_w
+    expectation = np.trace(mw) / rank
+    wm = big_w @ residual_maker
+    # tr(MWMW') = sum(MW * (MW')'), tr((MW)^2) = sum(MW * (MW)')
+    variance = (np.sum(mw * wm) + np.sum(mw * mw.T) + np.trace(mw) ** 2) / (rank * (rank + 2)) - expectation**2
+    moran = float(residual @ big_w @ residual / (residual @ residual))
+    moran_z = (moran - expectation) / np.sqrt(variance)
+
+    tests = panel_lm_tests(data, y, regressors, weights, unit=unit, time=time, fixed_effects=fixed_effects,
+                           error_variance="ml").statistic
+    sigma2 = residual @ residual / n_obs
+    log_likelihood = -n_obs / 2 * (np.log(2 * np.pi) + np.log(sigma2) + 1)
+    n_params = len(regressors) + absorbed
+    out = {
+        "moran_i": moran, "moran_expectation": expectation, "moran_variance": variance, "moran_z": moran_z,
+        "moran_p": float(stats.norm.sf(moran_z)),
+        **{name: tests[name] for name in ("lm_error", "lm_lag", "robust_lm_error", "robust_lm_lag")},
+        "sarma": tests["lm_error"] + tests["robust_lm_lag"],
+    }
+    for name in ("lm_error", "lm_lag", "robust_lm_error", "robust_lm_lag"):
+        out[f"{name}_p"] = float(stats.chi2.sf(out[name], 1))
+    out["sarma_p"] = float(stats.chi2.sf(out["sarma"], 2))
+    out |= {"log_likelihood": log_likelihood, "aic": -2 * log_likelihood + 2 * n_params,
+            "schwarz": -2 * log_likelihood + n_params * np.log(n_obs)}
+    return ResidualDiagnostics(out, n_obs, {"fixed_effects": fixed_effects, "weights": weights.kind})
 
 
 def sdm_specification_tests(

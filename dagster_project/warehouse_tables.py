@@ -20,6 +20,8 @@ TABLE_COLUMNS: dict[str, str] = {
     "results.coefficients": "table_id varchar, column_id varchar, term varchar, estimate double, "
     "std_error double, statistic double, p_value double",
     "results.model_stats": "table_id varchar, column_id varchar, stat varchar, value double, text varchar",
+    # Lower triangle (diagonal included) of each fitted model's coefficient covariance.
+    "results.vcov": "table_id varchar, column_id varchar, row_term varchar, column_term varchar, covariance double",
     "results.descriptives": "table_id varchar, variable varchar, n bigint, mean double, sd double, "
     "min double, p50 double, max double",
     # Tables 11-14 (docs/spatial_dynamic_tables.md)

@@ -1,5 +1,7 @@
 """Estimation: each paper table as an asset writing tidy rows to the ``results`` schema."""
 
+from typing import Mapping
+
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
@@ -7,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 from analysis.descriptives import describe
 from analysis.fixed_effects import fit_ols
 from analysis.paper_models import DESCRIPTIVE_VARIABLES, TABLE04
+from analysis.results import EstimationResult
 from dagster_project.estimation.frames import load_firm_year_frame
 from dagster_project.vintage import VintageSelection
 from dagster_project.warehouse_tables import replace_rows
@@ -43,6 +46,13 @@ def tidy_rows(table_id: str, results: dict[str, object]) -> tuple[pd.DataFrame, 
     return coefficients_frame, stats_frame
 
 
+def write_vcov(conn, provenance, table_id: str, fitted: Mapping[str, EstimationResult]) -> None:
+    """Replace ``results.vcov`` rows of ``table_id`` by each fitted model's covariance (lower
+    triangle), keyed by the same column ids as its ``results.coefficients`` rows."""
+    frames = [result.vcov_rows().assign(table_id=table_id, column_id=column_id) for column_id, result in fitted.items()]
+    replace_rows(conn, "results.vcov", pd.concat(frames, ignore_index=True), provenance, table_id=table_id)
+
+
 @asset(key=["results", "table04_benchmark"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table04_benchmark(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 4: Npro on AI; (2) adds year and province FE; (3) adds controls. Firm-clustered SEs."""
@@ -61,6 +71,7 @@ def table04_benchmark(context: AssetExecutionContext, warehouse: DuckDBResource,
         coefficients, model_stats = tidy_rows("table04", results)
         replace_rows(conn, "results.coefficients", coefficients, provenance, table_id="table04")
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table04")
+        write_vcov(conn, provenance, "table04", results)
     ai = coefficients[(coefficients["column_id"] == "(3)") & (coefficients["term"] == "ai")].iloc[0]
     return MaterializeResult(
         metadata={

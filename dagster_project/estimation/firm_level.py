@@ -32,6 +32,7 @@ from analysis.paper_models import (
     FIRM_CLUSTER,
     TABLE05,
     TABLE06_INSTRUMENTS,
+    TABLE06_LEAVE_ONE_OUT_COLUMN,
     TABLE07_COVARIATES,
     TABLE07_TREATMENT,
     TABLE08_MEDIATORS,
@@ -43,7 +44,7 @@ from analysis.paper_models import (
 from analysis.permutation import PermutationTestResult, permutation_coefficient_difference
 from analysis.production import fit_levinsohn_petrin
 from analysis.results import RegressionResult
-from dagster_project.estimation.assets import NPRO, tidy_rows
+from dagster_project.estimation.assets import NPRO, tidy_rows, write_vcov
 from dagster_project.estimation.frames import load_firm_year_frame
 from dagster_project.vintage import VintageSelection
 from dagster_project.warehouse_tables import replace_rows
@@ -127,9 +128,12 @@ def _concat(parts: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFram
     )
 
 
-def _write(conn, provenance, table_id: str, coefficients: pd.DataFrame, model_stats: pd.DataFrame) -> None:
+def _write(conn, provenance, table_id: str, coefficients: pd.DataFrame, model_stats: pd.DataFrame,
+           fitted: dict[str, object]) -> None:
+    """The table's coefficients, model statistics and (``fitted``: column id -> result) covariances."""
     replace_rows(conn, "results.coefficients", coefficients, provenance, table_id=table_id)
     replace_rows(conn, "results.model_stats", model_stats, provenance, table_id=table_id)
+    write_vcov(conn, provenance, table_id, fitted)
 
 
 def _fit_spec(frame: pd.DataFrame, spec: ModelSpec) -> RegressionResult:
@@ -147,14 +151,18 @@ def _estimate(coefficients: pd.DataFrame, column_id: str, term: str) -> float:
     return float(row["estimate"].iloc[0]) if len(row) else float("nan")
 
 
-def add_instruments(frame: pd.DataFrame, leave_one_out: bool) -> pd.DataFrame:
+def add_instruments(frame: pd.DataFrame, leave_one_out: bool, leave_one_out_column: bool = False) -> pd.DataFrame:
     """The frame with Table 6's instruments: AI one and two fiscal years earlier (true lags of
-    the same firm; a gap leaves them missing) and the industry-year mean of AI."""
-    return frame.assign(
-        l1_ai=lagged(frame, "ai", FIRM_CLUSTER, "fiscal_year", 1),
-        l2_ai=lagged(frame, "ai", FIRM_CLUSTER, "fiscal_year", 2),
-        mean_ai=group_mean(frame, "ai", INDUSTRY_YEAR, leave_one_out=leave_one_out),
-    )
+    the same firm; a gap leaves them missing) and the industry-year mean of AI; with
+    ``leave_one_out_column`` also ``mean_ai_loo``, the mean without the firm itself."""
+    instruments = {
+        "l1_ai": lagged(frame, "ai", FIRM_CLUSTER, "fiscal_year", 1),
+        "l2_ai": lagged(frame, "ai", FIRM_CLUSTER, "fiscal_year", 2),
+        "mean_ai": group_mean(frame, "ai", INDUSTRY_YEAR, leave_one_out=leave_one_out),
+    }
+    if leave_one_out_column:
+        instruments["mean_ai_loo"] = group_mean(frame, "ai", INDUSTRY_YEAR, leave_one_out=True)
+    return frame.assign(**instruments)
 
 
 # --------------------------------------------------------------------------- TFP
@@ -190,7 +198,7 @@ def firm_year_tfp(
             "levinsohn_petrin",
             {"nobs": result.nobs, **dict(result.stats), **dict(result.info), "seed": config.seed, "output": TFP_OUTPUT},
         )
-        _write(conn, provenance, "tfp_lp", coefficients, model_stats)
+        _write(conn, provenance, "tfp_lp", coefficients, model_stats, {"levinsohn_petrin": result})
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
@@ -254,7 +262,7 @@ def table07_psm(context: AssetExecutionContext, config: PsmConfig, warehouse: Du
             regression_rows("table07", "att_npro", att),
         ]
         coefficients, model_stats = _concat(parts)
-        _write(conn, provenance, "table07", coefficients, model_stats)
+        _write(conn, provenance, "table07", coefficients, model_stats, {"propensity_model": match, "att_npro": att})
     matched_rows = balance[balance["sample"] == "matched"]
     return MaterializeResult(
         metadata={
@@ -305,7 +313,7 @@ def table05_robustness(context: AssetExecutionContext, warehouse: DuckDBResource
             ],
             ignore_index=True,
         )
-        _write(conn, provenance, "table05", coefficients, model_stats)
+        _write(conn, provenance, "table05", coefficients, model_stats, results)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
@@ -324,12 +332,16 @@ class IvConfig(Config):
     leave_one_out: bool = Field(
         default=False, description="Industry-year mean of AI without the firm's own value (Mean_AI instrument)"
     )
+    leave_one_out_column: bool = Field(
+        default=False,
+        description="Add a column instrumented by the leave-one-out industry-year mean of AI (mean_ai_loo)",
+    )
 
 
 IV_DIAGNOSTICS = (
     "first_stage_f[ai]", "first_stage_f_p[ai]", "partial_r2[ai]", "cragg_donald_f", "kleibergen_paap_f",
     "sanderson_windmeijer_f[ai]", "sanderson_windmeijer_f_p[ai]", "underid_lm", "underid_lm_df", "underid_lm_p",
-    "first_stage_df1", "diagnostics_df2",
+    "first_stage_df1", "diagnostics_df2", "stock_wright_s", "stock_wright_s_df", "stock_wright_s_p",
 )
 
 
@@ -339,9 +351,11 @@ def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: Duck
     with controls, year and province FE, firm-clustered SEs and ivreg2's diagnostics."""
     started = time.perf_counter()
     with vintage.session(warehouse) as (conn, provenance):
-        frame = add_instruments(load_firm_year_frame(conn, provenance.vintage_id), config.leave_one_out)
-        parts = []
-        for instrument in TABLE06_INSTRUMENTS:
+        frame = add_instruments(load_firm_year_frame(conn, provenance.vintage_id), config.leave_one_out,
+                                config.leave_one_out_column)
+        instruments = {**TABLE06_INSTRUMENTS, **(TABLE06_LEAVE_ONE_OUT_COLUMN if config.leave_one_out_column else {})}
+        parts, fitted = [], {}
+        for instrument in instruments:
             fit = fit_iv(
                 frame, "npro", "ai", [instrument], list(CONTROLS),
                 fixed_effects=list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER,
@@ -352,13 +366,14 @@ def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: Duck
                                          {**diagnostics, **instrument_text}))
             parts.append(regression_rows("table06", f"{instrument}_stage2", fit.second_stage,
                                          {**diagnostics, **instrument_text}))
+            fitted |= {f"{instrument}_stage1": fit.first_stage["ai"], f"{instrument}_stage2": fit.second_stage}
         coefficients, model_stats = _concat(parts)
-        _write(conn, provenance, "table06", coefficients, model_stats)
+        _write(conn, provenance, "table06", coefficients, model_stats, fitted)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
             **{f"{instrument}_stage2_ai": _estimate(coefficients, f"{instrument}_stage2", "ai")
-               for instrument in TABLE06_INSTRUMENTS},
+               for instrument in instruments},
             "leave_one_out": config.leave_one_out,
             "coefficients": MetadataValue.md(coefficients.drop(columns="table_id").round(4).to_markdown(index=False)),
             "seconds": round(time.perf_counter() - started, 2),
@@ -385,7 +400,7 @@ def table08_mechanisms(
     rng = np.random.default_rng(config.seed)
     with vintage.session(warehouse) as (conn, provenance):
         frame = load_firm_year_frame(conn, provenance.vintage_id)
-        parts, indirect = [], {}
+        parts, indirect, fitted = [], {}, {}
         for mediator in TABLE08_MEDIATORS:
             fit = fit_mediation(
                 frame, "npro", "ai", mediator, list(CONTROLS), list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER,
@@ -401,8 +416,10 @@ def table08_mechanisms(
                 )
             )
             indirect[mediator] = float(fit.params["indirect"])
+            fitted |= {f"{mediator}_path_a": fit.path_a, f"{mediator}_path_b": fit.path_b,
+                       f"{mediator}_mediation": fit}
         coefficients, model_stats = _concat(parts)
-        _write(conn, provenance, "table08", coefficients, model_stats)
+        _write(conn, provenance, "table08", coefficients, model_stats, fitted)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
@@ -432,7 +449,7 @@ def table09_heterogeneity(context: AssetExecutionContext, warehouse: DuckDBResou
             region: _fit_spec(frame[frame["region"] == region], _subsample_spec(region)) for region in TABLE09_REGIONS
         }
         coefficients, model_stats = tidy_rows("table09", results)
-        _write(conn, provenance, "table09", coefficients, model_stats)
+        _write(conn, provenance, "table09", coefficients, model_stats, results)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,
@@ -486,7 +503,10 @@ def table10_group_differences(
             frame, config.n_draws, np.random.default_rng(config.seed),
             FIRM_CLUSTER if config.permute_firms else None, config.seed,
         )
-        _write(conn, provenance, "table10", coefficients, model_stats)
+        fitted = {}
+        for split, (_, group0, group1) in TABLE10_SPLITS.items():
+            fitted |= {group0: tests[split].fit_group0, group1: tests[split].fit_group1}
+        _write(conn, provenance, "table10", coefficients, model_stats, fitted)
     return MaterializeResult(
         metadata={
             "vintage_id": provenance.vintage_id,

@@ -44,7 +44,7 @@ from analysis.spatial_panel import (
     spatial_effects,
 )
 from analysis.spatial_weights import SpatialWeights, contiguity_weights, inverse_distance_weights
-from dagster_project.estimation.assets import NPRO, tidy_rows
+from dagster_project.estimation.assets import NPRO, tidy_rows, write_vcov
 from dagster_project.estimation.frames import load_firm_year_frame
 from dagster_project.vintage import VintageSelection
 from dagster_project.warehouse_tables import replace_rows
@@ -331,6 +331,7 @@ def table13_sdm_gmm(context: AssetExecutionContext, warehouse: DuckDBResource, v
         coefficients, model_stats = tidy_rows("table13", results)
         replace_rows(conn, "results.coefficients", coefficients, provenance, table_id="table13")
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table13")
+        write_vcov(conn, provenance, "table13", results)
     headline = coefficients.set_index(["column_id", "term"])
     return MaterializeResult(metadata={
         "vintage_id": provenance.vintage_id,
@@ -357,10 +358,11 @@ def table14_effects(context: AssetExecutionContext, warehouse: DuckDBResource, v
     with vintage.session(warehouse) as (conn, provenance):
         panel = load_province_panel(conn, provenance.vintage_id)
         weights = load_spatial_weights(conn, provenance.vintage_id)
-        frames, stats = [], []
+        frames, stats, fitted = [], [], {}
         for matrix, w in weights.items():
             fit = _fit(panel, w, "sdm", HEADLINE_LEE_YU)
             effects = spatial_effects(fit, rng, n_draws=EFFECT_DRAWS)
+            fitted |= {f"{matrix}:simulation": effects.simulation, f"{matrix}:delta": effects.delta}
             frames.append(effects.tidy().drop(columns="term").rename(columns={"variable": "term"})
                           .assign(matrix_name=matrix))
             for effect in ("direct", "indirect", "total"):
@@ -374,6 +376,7 @@ def table14_effects(context: AssetExecutionContext, warehouse: DuckDBResource, v
         model_stats = pd.concat(stats, ignore_index=True).assign(table_id="table14")
         replace_rows(conn, "results.spatial_effects", tidy, provenance, table_id="table14")
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table14")
+        write_vcov(conn, provenance, "table14", fitted)
     ai = tidy[(tidy["term"] == "ai") & (tidy["method"] == "simulation")].set_index(["matrix_name", "effect"])
     return MaterializeResult(metadata={
         "vintage_id": provenance.vintage_id,

@@ -15,6 +15,7 @@ from analysis.paper_models import (
     CONTROLS,
     TABLE05,
     TABLE06_INSTRUMENTS,
+    TABLE06_LEAVE_ONE_OUT_COLUMN,
     TABLE08_MEDIATORS,
     TABLE09_REGIONS,
     TABLE10_SPLITS,
@@ -119,14 +120,19 @@ IV_STAGE2_STATS = {
     "sanderson_windmeijer_f[ai]": "Sanderson-Windmeijer F",
     "underid_lm": "Kleibergen-Paap rk LM",
     "underid_lm_p": "KP rk LM p-value",
+    # The paper's "SW S stat." row: the Stock-Wright LM S statistic (ivreg2's weak-IV-robust test).
+    "stock_wright_s": "SW S stat.",
 }
 
 
 def table06(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
-    ids = [f"{instrument}_stage{stage}" for instrument in TABLE06_INSTRUMENTS for stage in (1, 2)]
-    # The three first stages each show their own instrument on one "IV" row, as the paper does.
+    # The leave-one-out column is there when the asset ran with leave_one_out_column.
+    instruments = {**TABLE06_INSTRUMENTS, **{k: v for k, v in TABLE06_LEAVE_ONE_OUT_COLUMN.items()
+                                             if (coefficients["column_id"] == f"{k}_stage2").any()}}
+    ids = [f"{instrument}_stage{stage}" for instrument in instruments for stage in (1, 2)]
+    # The first stages each show their own instrument on one "IV" row, as the paper does.
     renamed = coefficients.copy()
-    is_instrument = renamed["term"].isin(list(TABLE06_INSTRUMENTS)) & renamed["column_id"].str.endswith("_stage1")
+    is_instrument = renamed["term"].isin(list(instruments)) & renamed["column_id"].str.endswith("_stage1")
     renamed.loc[is_instrument, "term"] = "iv"
     stats = model_stats.copy()
     stage1 = stats["column_id"].str.endswith("_stage1")
@@ -142,7 +148,7 @@ def table06(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
     )
     leave_one_out = _text(model_stats, "mean_ai_stage2", "leave_one_out") == "True"
     columns = []
-    for instrument, label in TABLE06_INSTRUMENTS.items():
+    for instrument, label in instruments.items():
         columns.append(TableColumn(f"({len(columns) + 1})", (label, "Stage 1", "AI")))
         columns.append(TableColumn(f"({len(columns) + 1})", (label, "Stage 2", "Npro")))
     return PaperTable(
@@ -170,8 +176,12 @@ def table06(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
             + (" without the firm itself (leave-one-out)." if leave_one_out else " (the firm included)."),
             "Diagnostics as ivreg2 reports them with cluster(firm) small: F of the excluded instrument in the "
             "first stage (cluster-robust, partialled), Cragg-Donald Wald F, Kleibergen-Paap rk Wald F, "
-            "Sanderson-Windmeijer F and the Kleibergen-Paap rk LM underidentification test.",
+            "Sanderson-Windmeijer F and the Kleibergen-Paap rk LM underidentification test. SW S stat.: the "
+            "Stock-Wright LM S statistic, chi2(1), of H0: the AI coefficient is zero, robust to weak instruments "
+            "(the statistic the paper prints on that row).",
             f"Paper's values for comparison: {paper_values} ({SOURCE}).",
+            *(["Last two columns (not in the paper): Mean_AI without the firm itself (leave-one-out), "
+               "the run's leave_one_out_column option."] if "mean_ai_loo" in instruments else []),
         ),
     )
 

@@ -11,11 +11,12 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
 from dagster_project import settings
 from dagster_project.vintage import VintageSelection
@@ -80,14 +81,38 @@ class AfterIndexTranslator(WarehouseTranslator):
 AFTER_PYTHON_ASSETS = "source:analysis+"
 
 
+class SampleOptionsConfig(Config):
+    """Variable-construction options that depart from the paper, off by default
+    (docs/firm_level_tables.md); passed to dbt as vars."""
+
+    sa_hadlock_pierce_caps: bool = Field(
+        default=False, description="SA index with Hadlock-Pierce's caps: assets at USD 4.5 billion, age at 37 years"
+    )
+    st_exclusion: Literal["firm_year", "firm"] = Field(
+        default="firm_year", description="Drop ST/*ST/PT firm-years (the paper) or every year of an ever-ST firm"
+    )
+
+
 def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, vintage: VintageSelection,
-               warehouse: DuckDBResource):
+               warehouse: DuckDBResource, options: SampleOptionsConfig | None = None):
     with warehouse.get_connection() as conn:
         vintage_id = vintage.resolve(conn)
     # The connection is closed before dbt starts: DuckDB admits one writing process.
     os.environ["NQP_WAREHOUSE_PATH"] = warehouse.database
     context.log.info(f"dbt build for vintage {vintage_id} into {warehouse.database}")
-    yield from dbt.cli(["build", "--vars", json.dumps({"vintage_id": vintage_id})], context=context).stream()
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(vintage_id, options))], context=context).stream()
+
+
+def dbt_vars(vintage_id: str, options: SampleOptionsConfig | None) -> dict[str, object]:
+    """The dbt vars of a build: the vintage and the options that differ from the
+    dbt_project.yml defaults (so that a default run issues the very same command as before
+    the options existed)."""
+    variables: dict[str, object] = {"vintage_id": vintage_id}
+    if options is not None and options.sa_hadlock_pierce_caps:
+        variables["sa_hadlock_pierce_caps"] = True
+    if options is not None and options.st_exclusion != "firm_year":
+        variables["st_exclusion"] = options.st_exclusion
+    return variables
 
 
 @dbt_assets(
@@ -98,10 +123,11 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, vintage: Vin
     exclude=AFTER_PYTHON_ASSETS,
 )
 def dbt_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, vintage: VintageSelection, warehouse: DuckDBResource
+    context: AssetExecutionContext, dbt: DbtCliResource, vintage: VintageSelection, warehouse: DuckDBResource,
+    config: SampleOptionsConfig,
 ):
     """Build seeds, staging views, intermediate models and marts for the selected vintage."""
-    yield from _dbt_build(context, dbt, vintage, warehouse)
+    yield from _dbt_build(context, dbt, vintage, warehouse, config)
 
 
 @dbt_assets(

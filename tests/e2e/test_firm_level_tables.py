@@ -77,7 +77,7 @@ def test_table06_has_both_stages_and_the_diagnostics(pipeline_run):
         stage2 = set(coefficients.loc[coefficients["column_id"] == f"{instrument}_stage2", "term"])
         assert stage1 == {instrument, *CONTROLS} and stage2 == {"ai", *CONTROLS}
         for stat in ("first_stage_f[ai]", "cragg_donald_f", "kleibergen_paap_f", "sanderson_windmeijer_f[ai]",
-                     "underid_lm", "underid_lm_p"):
+                     "underid_lm", "underid_lm_p", "stock_wright_s", "stock_wright_s_p"):
             assert stats.loc[(f"{instrument}_stage2", stat), "value"] >= 0, (instrument, stat)
     nobs = {instrument: stats.loc[(f"{instrument}_stage2", "nobs"), "value"] for instrument in TABLE06_INSTRUMENTS}
     assert nobs["l2_ai"] < nobs["l1_ai"] < nobs["mean_ai"]  # true lags lose each firm's first years

@@ -7,6 +7,7 @@ Dagster job in-process against a DuckDB file, dbt builds and tests the models.
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +45,41 @@ def test_every_table04_column_and_table03_row_is_stored(pipeline_run):
     assert {v for (v,) in variables} == {"npro", "ai", "roa", "size", "top1", "lev", "inde", "age"}
     (weight_sum,) = _query(pipeline_run, "select sum(weight) from analysis.entropy_weights")[0]
     assert weight_sum == pytest.approx(1.0, abs=1e-12)
+
+
+def test_every_fitted_model_stores_its_covariance_with_provenance(pipeline_run):
+    """results.vcov holds, for every (table, column) with coefficient rows, the lower triangle of
+    that model's covariance over the same terms, its diagonal the squared standard errors."""
+    with duckdb.connect(str(pipeline_run.warehouse), read_only=True) as conn:
+        coefficients = conn.execute("select * from results.coefficients").df()
+        vcov = conn.execute("select * from results.vcov").df()
+        effects = conn.execute("select * from results.spatial_effects where table_id = 'table14'").df()
+    assert set(vcov["vintage_id"]) == {pipeline_run.vintage_id} and vcov["is_synthetic"].all()
+    assert set(vcov["code_version"]) == set(coefficients["code_version"])
+    models = coefficients[["table_id", "column_id"]].drop_duplicates()
+    stored = vcov[["table_id", "column_id"]].drop_duplicates()
+    assert set(map(tuple, models.to_numpy())) <= set(map(tuple, stored.to_numpy()))
+    assert {"table04", "table05", "table06", "table07", "table08", "table09", "table10", "table13",
+            "tfp_lp"} <= set(models["table_id"])
+    diagonal = vcov[vcov["row_term"] == vcov["column_term"]]
+    merged = coefficients.merge(diagonal, left_on=["table_id", "column_id", "term"],
+                                right_on=["table_id", "column_id", "row_term"], how="left", validate="one_to_one")
+    # Only Table 8's alternative standard errors of the one indirect effect (Sobel, Aroian,
+    # Goodman rows of the mediation column) are not parameters with a covariance of their own.
+    uncovered = merged[merged["row_term"].isna()]
+    assert set(uncovered["table_id"]) <= {"table08"}
+    assert set(uncovered["term"]) <= {"indirect_sobel", "indirect_aroian", "indirect_goodman"}
+    covered = merged[merged["row_term"].notna()]
+    np.testing.assert_allclose(np.sqrt(covered["covariance"]), covered["std_error"], rtol=1e-12)
+    for (table_id, column_id), block in vcov.groupby(["table_id", "column_id"]):
+        n_terms = (block["row_term"] == block["column_term"]).sum()
+        assert len(block) == n_terms * (n_terms + 1) // 2, (table_id, column_id)
+    # Table 14's effects live in results.spatial_effects, one covariance per matrix and method.
+    effect_rows = effects.assign(column_id=effects["matrix_name"] + ":" + effects["method"],
+                                 row_term=effects["effect"] + ":" + effects["term"])
+    effect_merged = effect_rows.merge(diagonal[diagonal["table_id"] == "table14"], on=["column_id", "row_term"],
+                                      how="left", validate="one_to_one")
+    np.testing.assert_allclose(np.sqrt(effect_merged["covariance"]), effect_merged["std_error"], rtol=1e-12)
 
 
 def test_reports_are_headed_with_provenance(pipeline_run):

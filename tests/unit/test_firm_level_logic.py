@@ -93,6 +93,19 @@ def test_add_instruments_leaves_the_frame_alone(unbalanced):
     np.testing.assert_array_equal(with_instruments["l1_ai"], lagged(frame, "ai", "stock_code", "fiscal_year"))
 
 
+def test_leave_one_out_column_is_added_beside_the_papers_mean_ai(unbalanced):
+    frame = unbalanced.rename(columns={"firm": "stock_code", "year": "fiscal_year", "x": "ai", "cell": "industry_code"})
+    default = add_instruments(frame, leave_one_out=False)
+    assert "mean_ai_loo" not in default.columns
+    with_column = add_instruments(frame, leave_one_out=False, leave_one_out_column=True)
+    pd.testing.assert_series_equal(with_column["mean_ai"], default["mean_ai"])
+    expected = group_mean(frame, "ai", ["industry_code", "fiscal_year"], leave_one_out=True)
+    np.testing.assert_array_equal(with_column["mean_ai_loo"], expected)
+    # Firm a, 2015 (cell 1) shares its cell-year with firm b only: its leave-one-out mean is b's 10.
+    row = with_column[(with_column.stock_code == "a") & (with_column.fiscal_year == 2015)].iloc[0]
+    assert row["mean_ai_loo"] == 10.0 and row["mean_ai"] == 5.5
+
+
 def test_stat_rows_put_numbers_in_value_and_the_rest_in_text():
     rows = stat_rows("table10", "pollution_difference", {"p_value": 0.25, "n_draws": 1000, "unit": "stock_code",
                                                          "flag": True})
@@ -181,3 +194,52 @@ def test_figure_densities_from_stored_arrays_equal_those_of_the_match(split_pane
     pd.testing.assert_frame_equal(stored, score_densities(match))
     with pytest.raises(ValueError, match="same length"):
         score_densities_of(np.zeros(3), np.zeros(2), np.zeros(3))
+
+
+def _table06_rows(instruments: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    coefficients, stats = [], []
+    for position, instrument in enumerate(instruments):
+        for stage in (1, 2):
+            column = f"{instrument}_stage{stage}"
+            term = instrument if stage == 1 else "ai"
+            coefficients.append(("table06", column, term, 0.1 * (position + 1), 0.01, 10.0, 0.0))
+            stats.append(("table06", column, "nobs", 100.0 + position, None))
+    return (pd.DataFrame(coefficients, columns=["table_id", "column_id", "term", "estimate", "std_error",
+                                                "statistic", "p_value"]),
+            pd.DataFrame(stats, columns=["table_id", "column_id", "stat", "value", "text"]))
+
+
+def test_table06_layout_shows_the_leave_one_out_column_only_when_it_was_estimated():
+    from analysis.paper_models import TABLE06_INSTRUMENTS
+    from analysis.tables import TableProvenance
+    from dagster_project.reporting.firm_layouts import table06
+
+    provenance = TableProvenance("2024-06", is_synthetic=True, code_version="abc1234",
+                                 generated_at="2025-01-01T00:00:00Z")
+    default = table06(*_table06_rows(list(TABLE06_INSTRUMENTS)), provenance)
+    assert len(default.columns) == 6 and not any("leave-one-out" in note for note in default.notes[-1:])
+    extended = table06(*_table06_rows([*TABLE06_INSTRUMENTS, "mean_ai_loo"]), provenance)
+    assert len(extended.columns) == 8
+    assert extended.columns[-1].header_lines[0] == "Mean_AI (leave-one-out)"
+    iv_rows = extended.body.coefficients[extended.body.coefficients["term"] == "iv"]
+    assert set(iv_rows["column_id"]) == {"(1)", "(3)", "(5)", "(7)"}
+    assert "leave-one-out" in extended.notes[-1]
+
+
+def test_table06_prints_the_stock_wright_s_statistic_on_the_papers_sw_s_row():
+    from analysis.paper_models import TABLE06_INSTRUMENTS
+    from analysis.tables import TableProvenance
+    from dagster_project.reporting.firm_layouts import table06
+
+    provenance = TableProvenance("2024-06", is_synthetic=True, code_version="abc1234",
+                                 generated_at="2025-01-01T00:00:00Z")
+    coefficients, stats = _table06_rows(list(TABLE06_INSTRUMENTS))
+    s_rows = pd.DataFrame([("table06", column, "stock_wright_s", 500.0 + position, None)
+                           for position, column in enumerate(stats["column_id"])], columns=stats.columns)
+    table = table06(coefficients, pd.concat([stats, s_rows], ignore_index=True), provenance)
+    sw_rows = [row for row in table.footer if getattr(row, "label", None) == "SW S stat."]
+    assert len(sw_rows) == 1 and sw_rows[0].stat == "stock_wright_s"
+    shown = table.model_stats[table.model_stats["stat"] == "stock_wright_s"]
+    # A second-stage statistic: the first-stage columns (1), (3), (5) leave the row empty.
+    assert set(shown["column_id"]) == {"(2)", "(4)", "(6)"}
+    assert any("Stock-Wright LM S" in note for note in table.notes)

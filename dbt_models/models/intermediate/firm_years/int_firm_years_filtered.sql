@@ -51,7 +51,18 @@ flagged as (
         not {{ is_financial_industry('firms.industry_code') }}             as passes_not_financial,
         -- ST, *ST and PT firm-years are dropped; a suspension alone is not. A firm-year
         -- without a status record cannot be shown to be 'normal' and is dropped too.
-        coalesce(statuses.trading_status = 'normal', false)                as passes_normal_status,
+        -- With var st_exclusion = 'firm' every year of a firm that is ever ST, *ST or PT
+        -- within the sample years is dropped as well (the default 'firm_year' is the paper's).
+        coalesce(statuses.trading_status = 'normal', false)
+        {%- if var('st_exclusion') == 'firm' %}
+        and not coalesce(bool_or(
+            statuses.trading_status <> 'normal'
+            and firm_years.fiscal_year between {{ var('sample_first_year') }} and {{ var('sample_last_year') }}
+        ) over (partition by firm_years.stock_code), false)
+        {%- elif var('st_exclusion') != 'firm_year' %}
+        {{ exceptions.raise_compiler_error("var st_exclusion must be 'firm_year' or 'firm', got " ~ var('st_exclusion')) }}
+        {%- endif %}
+                                                                           as passes_normal_status,
         coalesce(firm_years.total_liabilities <= firm_years.total_assets, false)
                                                                            as passes_solvent,
         coalesce(

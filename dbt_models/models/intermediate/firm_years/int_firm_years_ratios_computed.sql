@@ -96,12 +96,22 @@ computed as (
         {{ safe_ln('firm_age_years + 1') }}                               as age,
         cast(is_chair_ceo_duality as integer)                             as both,
 
-        -- mechanism variables (Table 8)
+        -- mechanism variables (Table 8). The paper's SA index uses size and age as they are;
+        -- var sa_hadlock_pierce_caps applies Hadlock and Pierce's (2010) caps: assets at
+        -- sa_size_cap_cny_million (their USD 4.5 billion) and age at sa_age_cap_years (37).
+        {%- if var('sa_hadlock_pierce_caps') %}
+        abs(
+            -0.737 * {{ safe_ln('least(total_assets / 1e6, ' ~ var('sa_size_cap_cny_million') ~ ')') }}
+            + 0.043 * power({{ safe_ln('least(total_assets / 1e6, ' ~ var('sa_size_cap_cny_million') ~ ')') }}, 2)
+            - 0.040 * least(firm_age_years, {{ var('sa_age_cap_years') }})
+        )                                                                 as sa_abs,
+        {%- else %}
         abs(
             -0.737 * {{ safe_ln('total_assets / 1e6') }}
             + 0.043 * power({{ safe_ln('total_assets / 1e6') }}, 2)
             - 0.040 * firm_age_years
         )                                                                 as sa_abs,
+        {%- endif %}
         -- Also the disclosed values of the Table 1 indicator high_edu_share, which
         -- fct_firm_years completes by imputation over the analysis sample.
         {{ safe_divide('bachelor_staff', 'employees') }}                  as human_capital,
