@@ -37,17 +37,25 @@ def _intersection(codes: np.ndarray, subset: tuple[int, ...]) -> np.ndarray:
     return pd.factorize(pd.MultiIndex.from_arrays([codes[:, q] for q in subset]))[0]
 
 
+def inclusion_exclusion_terms(codes: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """(sign, one-way codes) for every non-empty subset S of the cluster variables: the sign
+    (-1)^(|S|+1) and the codes of the intersections of the clusters in S; ``codes`` is (n, Q)
+    or (n,) for one way. A multi-way covariance is the signed sum of the one-way ones."""
+    codes = codes.reshape(len(codes), -1)
+    n_ways = codes.shape[1]
+    return [
+        (1.0 if size % 2 else -1.0, codes[:, subset[0]] if size == 1 else _intersection(codes, subset))
+        for size in range(1, n_ways + 1)
+        for subset in combinations(range(n_ways), size)
+    ]
+
+
 def multiway_meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """sum over subsets S of the cluster variables of (-1)^(|S|+1) (sum_g s_g)(sum_g s_g)',
     g the intersections of the clusters in S; ``codes`` is (n, Q) or (n,) for one way."""
-    codes = codes.reshape(len(scores), -1)
-    n_ways = codes.shape[1]
     meat = np.zeros((scores.shape[1], scores.shape[1]))
-    for size in range(1, n_ways + 1):
-        sign = 1.0 if size % 2 else -1.0
-        for subset in combinations(range(n_ways), size):
-            subset_codes = codes[:, subset[0]] if size == 1 else _intersection(codes, subset)
-            meat = meat + sign * _one_way_meat(scores, subset_codes)
+    for sign, subset_codes in inclusion_exclusion_terms(codes.reshape(len(scores), -1)):
+        meat = meat + sign * _one_way_meat(scores, subset_codes)
     return meat
 
 

@@ -61,7 +61,7 @@ from linearmodels.iv import IV2SLS, IVLIML
 from pyfixest.core.demean import demean
 from scipy import linalg, stats
 
-from analysis.clustering import cluster_codes, cluster_counts, multiway_meat
+from analysis.clustering import cluster_codes, cluster_counts, inclusion_exclusion_terms, multiway_meat
 from analysis.fixed_effects import absorbed_degrees_of_freedom
 from analysis.results import DelegatesToRegression, RegressionResult
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
@@ -164,9 +164,9 @@ class _Design:
     exog_names: list[str]
     instrument_names: list[str]
     clusters: np.ndarray | None
-    """Cluster codes: (n,) for one cluster variable, (n, 2) for two-way clustering."""
+    """Cluster codes: (n,) for one cluster variable, (n, Q) for multi-way clustering."""
     n_clusters: int
-    """The number of clusters (the smaller count with two-way clustering, as ivreg2)."""
+    """The number of clusters (the smallest count with multi-way clustering, as ivreg2)."""
     absorbed_dof: int
     centered_ss: np.ndarray
     """Centered sums of squares of the response and the endogenous regressors before the
@@ -200,9 +200,11 @@ def fit_iv(
 
     ``fixed_effects`` are partialled out together with the constant; without them a
     ``const`` term is estimated. ``vce`` defaults to "cluster" when ``cluster`` is
-    given and to "robust" otherwise; two cluster columns give ivreg2's two-way clustering
-    (``cluster(a b)``: CGM with G the smaller count, also in every diagnostic). ``small`` applies ivreg2's small-sample covariance
-    scaling and reports t statistics (df = clusters - 1 or N - K); otherwise z statistics.
+    given and to "robust" otherwise; several cluster columns give multi-way clustering as
+    ivreg2's ``cluster(a b)`` and reghdfe's ``vce(cluster a b c)`` compute it (the
+    Cameron-Gelbach-Miller sum with G the smallest count, also in every diagnostic).
+    ``small`` applies ivreg2's small-sample covariance scaling and reports t statistics
+    (df = clusters - 1 or N - K); otherwise z statistics.
     Rows with a missing value in any used column are dropped (listwise, as Stata does).
 
     The second stage's (and each first stage's) ``stats``: ``r2`` (of the full model, fixed
@@ -296,8 +298,6 @@ def _validate(
     require_dataframe(data)
     if len(set(clusters)) < len(clusters):
         raise ValueError(f"a cluster variable is listed more than once: {clusters}")
-    if len(clusters) > 2:
-        raise ValueError("at most two cluster variables (linearmodels' two-way covariance)")
     if not endog:
         raise ValueError("at least one endogenous regressor is needed")
     if len(instruments) < len(endog):
@@ -444,11 +444,9 @@ def _fit_linearmodels(
         pd.DataFrame(design.instruments, columns=design.instrument_names) if endog is not None else None
     )
     cov_config: dict[str, object] = {"extra_df": design.absorbed_dof}
-    if vce == "cluster":
+    multiway = vce == "cluster" and design.clusters.ndim == 2
+    if vce == "cluster" and not multiway:
         cov_config["clusters"] = design.clusters
-    # linearmodels scales each term of a two-way covariance by its own G / (G - 1); ivreg2
-    # scales the CGM sum once with G = the smaller count, so the raw sum is taken and scaled below.
-    two_way = vce == "cluster" and design.clusters.ndim == 2
     estimator, fuller_alpha = kclass
     response_series = pd.Series(response, name=info["depvar"])
     model_class = IV2SLS if estimator == "2sls" or endog is None else IVLIML
@@ -462,14 +460,24 @@ def _fit_linearmodels(
             # option (n - ninstr) cannot see, so k is passed explicitly.
             model_options["kappa"] = liml_lambda - fuller_alpha / (n - design.n_instruments_total)
     model = model_class(response_series, exog_frame, endog_frame, instrument_frame, **model_options)
-    fit = model.fit(cov_type=_LINEARMODELS_COV_TYPE[vce], debiased=not two_way, **cov_config)
     terms = [*endog_names, *exog_names]
-    params = fit.params[terms]
-    cov_small = fit.cov.loc[terms, terms]
     n_params_total = len(terms) + design.absorbed_dof
-    if two_way:
+    if multiway:
+        # linearmodels stops at two cluster variables and scales each term of its two-way
+        # covariance by that term's own G / (G - 1); ivreg2 and reghdfe scale the
+        # Cameron-Gelbach-Miller sum once, with G the smallest count. The sum is taken from
+        # linearmodels' unscaled one-way covariances (every term has the same bread), so any
+        # number of cluster variables works and every k-class estimator is covered.
+        fits = [(sign, model.fit(cov_type="clustered", clusters=codes, debiased=False, **cov_config))
+                for sign, codes in inclusion_exclusion_terms(design.clusters)]
+        fit = fits[0][1]
         g = design.n_clusters
+        cov_small = sum(sign * one_way.cov.loc[terms, terms] for sign, one_way in fits)
         cov_small = cov_small * (n - 1) / (n - n_params_total) * g / (g - 1)
+    else:
+        fit = model.fit(cov_type=_LINEARMODELS_COV_TYPE[vce], debiased=True, **cov_config)
+        cov_small = fit.cov.loc[terms, terms]
+    params = fit.params[terms]
     if vce == "cluster":
         df_resid = design.n_clusters - 1
         large_sample_factor = (n - n_params_total) / (n - 1) * (design.n_clusters - 1) / design.n_clusters

@@ -69,3 +69,15 @@ def test_one_cluster_variable_in_a_list_is_one_way_clustering():
     np.testing.assert_array_equal(as_list.vcov, as_name.vcov)
     with pytest.raises(ValueError, match="more than once"):
         fit_ols(grunfeld, "inv", ["value"], cluster=["firm", "firm"])
+
+
+def test_three_way_clustering_with_a_nested_third_variable_equals_ivreg2_cluster2():
+    # A third cluster variable nested in the intersection of the first two (the firm-year cell)
+    # makes the seven-term Cameron-Gelbach-Miller sum collapse to the two-way one with the same
+    # G, so the three-way path must print ivreg2's two-way numbers (sim_twoway_coef_cl2_ols_small.csv).
+    data = pd.read_csv(Path(__file__).parent / "data" / "ivreg2r" / "sim_twoway_data.csv")
+    data["cell_id"] = data["firm_id"].astype(str) + "-" + data["year_id"].astype(str)
+    result = fit_ols(data, "y", ["x1", "endo1"], cluster=["firm_id", "year_id", "cell_id"])
+    np.testing.assert_allclose(result.std_errors, [.0492698592250256, .045255185074225, .0864117612155155],
+                               rtol=SIMULATED_RTOL)
+    assert result.stats["n_clusters"] == 10
