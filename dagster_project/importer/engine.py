@@ -106,17 +106,20 @@ def to_dates(values: pd.Series, location: Callable[[int], str]) -> pd.Series:
     return pd.to_datetime(frame, errors="raise").dt.date.where(~missing, None)
 
 
+_IPC_SPACE = re.compile(r"(^|;)([A-H]\d{2}[A-Z])(\d)")
+
+
 def normalise_ipc(values: pd.Series) -> pd.Series:
     """'H01M10/0525' or 'H01M 10/0525' -> 'H01M 10/0525' (subclass, one space, group)."""
-    text = values.astype(str).str.strip().str.replace(r"\s+", "", regex=True)
-    return text.str.replace(r"^([A-H]\d{2}[A-Z])(\d)", r"\1 \2", regex=True)
+    text = values.astype(str).str.replace(r"\s+", "", regex=True)
+    return text.str.replace(_IPC_SPACE, r"\1\2 \3", regex=True)
 
 
 def normalise_ipc_list(values: pd.Series) -> pd.Series:
-    def one(cell: str) -> str:
-        codes = [c for c in re.split(r"[;；,，]", cell) if c.strip()]
-        return ";".join(normalise_ipc(pd.Series(codes)).tolist()) if codes else ""
-    return values.astype(str).map(one)
+    """';'-joined IPC codes (also '；' or ',' separated) in the contract's 'H01M 10/0525' form."""
+    text = values.astype(str).str.replace(r"\s+", "", regex=True).str.replace(r"[；,，]", ";", regex=True)
+    text = text.str.replace(r";{2,}", ";", regex=True).str.strip(";")
+    return text.str.replace(_IPC_SPACE, r"\1\2 \3", regex=True)
 
 
 def normalise_name_list(values: pd.Series) -> pd.Series:

@@ -305,7 +305,59 @@ def write_cnki(contract: dict[str, pd.DataFrame], folder: Path) -> None:
                                     "专利2.csv": _csv_bytes(second, "utf-8-sig")})
 
 
-WRITERS: dict[str, Callable[[dict[str, pd.DataFrame], Path], None]] = {"csmar": write_csmar, "cnki": write_cnki}
+# --------------------------------------------------------------------------- Wind
+
+WIND_UNITS = ("万元", "元", "亿元")  # columns cycle through these units, as a user's sheet mixes them
+
+
+def _wind_code(codes: pd.Series) -> pd.Series:
+    exchange = np.where(codes.str.startswith("6"), ".SH", np.where(codes.str.match(r"^[48]"), ".BJ", ".SZ"))
+    return codes + exchange
+
+
+def _with_separators(text: str) -> str:
+    if not text:
+        return "--"
+    whole, _, fraction = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    grouped = f"{int(whole.lstrip('-')):,}"
+    return sign + grouped + ("." + fraction if fraction else "")
+
+
+def write_wind(contract: dict[str, pd.DataFrame], folder: Path) -> None:
+    """Firm snapshot (XLSX) and a wide financials sheet (CSV, multi-line headers, mixed units, footer)."""
+    profile = engine.load_profile("wind")
+    folder.mkdir(parents=True, exist_ok=True)
+    seeds = pd.read_csv(Path(engine.__file__).resolve().parents[2] / "dbt_models" / "seeds" / "provinces.csv", dtype=str)
+    snapshot = _vendor_table(profile, "WindSnapshot", contract)
+    snapshot["省份"] = contract["firms"]["province_code"].map(dict(zip(seeds["gb_code"], seeds["name_zh"]))).to_numpy()
+    snapshot["摘牌日期"] = snapshot["摘牌日期"].replace("", "--")
+    snapshot.insert(0, "证券代码", _wind_code(snapshot.pop("stock_code")))
+    footer = pd.DataFrame([{"证券代码": "数据来源：Wind"}])
+    (folder / "wind_firms.xlsx").write_bytes(_xlsx_bytes(pd.concat([snapshot, footer], ignore_index=True).fillna("")))
+
+    fields = {c: m for c, m in _field_map(profile, "financials").items() if m[0] == "WindPanel"}
+    financials = contract["financials"]
+    firms = sorted(financials["stock_code"].unique())
+    columns: dict[str, list[str]] = {"证券代码": list(_wind_code(pd.Series(firms))),
+                                     "证券简称": list(contract["firms"].set_index("stock_code").loc[firms, "firm_name"])}
+    indexed = financials.set_index(["stock_code", "fiscal_year"])
+    for year in sorted(financials["fiscal_year"].unique()):
+        for position, (column, (_, indicator, _mapping)) in enumerate(fields.items()):
+            unit = WIND_UNITS[position % len(WIND_UNITS)]
+            header = f"{indicator}\n[报告期] {year}年报\n[报表类型] 合并报表\n[单位] {unit}"
+            values = indexed[column].reindex(pd.MultiIndex.from_product([firms, [year]]))
+            factor = engine.UNIT_FACTORS[unit]
+            columns[header] = [_with_separators(_plain_number(v, factor)) if pd.notna(v) else "--" for v in values]
+        if year == financials["fiscal_year"].max():  # a parent-statement column, to be ignored
+            columns[f"{fields['total_assets'][1]}\n[报告期] {year}年报\n[报表类型] 母公司报表\n[单位] 元"] = ["1"] * len(firms)
+    sheet = pd.DataFrame(columns)
+    sheet = pd.concat([sheet, pd.DataFrame([{"证券代码": "数据来源：Wind"}])], ignore_index=True).fillna("")
+    (folder / "wind_financials.csv").write_bytes(_csv_bytes(sheet, "utf-8-sig"))
+
+
+WRITERS: dict[str, Callable[[dict[str, pd.DataFrame], Path], None]] = {
+    "csmar": write_csmar, "cnki": write_cnki, "wind": write_wind}
 
 
 def write_vendor_downloads(tables: dict, vendors: list[str], out_dir: Path,
