@@ -117,13 +117,13 @@ def normalise_ipc(values: pd.Series) -> pd.Series:
 
 def normalise_ipc_list(values: pd.Series) -> pd.Series:
     """';'-joined IPC codes (also '；' or ',' separated) in the contract's 'H01M 10/0525' form."""
-    text = values.astype(str).str.replace(r"\s+", "", regex=True).str.replace(r"[；,，]", ";", regex=True)
+    text = values.astype(str).str.replace(r"\s+", "", regex=True).str.replace(r"[；,，|]", ";", regex=True)
     text = text.str.replace(r";{2,}", ";", regex=True).str.strip(";")
     return text.str.replace(_IPC_SPACE, r"\1\2 \3", regex=True)
 
 
 def normalise_name_list(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.split(r"\s*[;；]\s*", regex=True).map(lambda names: ";".join(n for n in names if n))
+    return values.astype(str).str.split(r"\s*[;；|]\s*", regex=True).map(lambda names: ";".join(n for n in names if n))
 
 
 def normalise_application_number(values: pd.Series) -> pd.Series:
@@ -132,7 +132,12 @@ def normalise_application_number(values: pd.Series) -> pd.Series:
     return text.where(text.str.startswith("CN"), "CN" + text)
 
 
-NORMALISERS = {"ipc": normalise_ipc, "ipc_list": normalise_ipc_list, "name_list": normalise_name_list,
+def kind_letter(values: pd.Series) -> pd.Series:
+    """'CN112345678A' -> 'A', 'CN209876543U' -> 'U' (the kind code of a publication number)."""
+    return values.astype(str).str.strip().str.extract(r"([A-Z])\d?$")[0].fillna("")
+
+
+NORMALISERS = {"ipc": normalise_ipc, "kind_letter": kind_letter, "stock_code": normalise_code, "ipc_list": normalise_ipc_list, "name_list": normalise_name_list,
                "cn_application_number": normalise_application_number}
 
 
@@ -345,10 +350,10 @@ def build_column(table: raw_contract.RawTable, column: str, mapping: dict, prepa
         raw = raw.where(condition.isin([str(v) for v in mapping["only_when"]["equals"]]), "")
     if "recode_seed" in mapping:
         raw = _recode_by_seed(raw, mapping["recode_seed"], locate, f"{table.name}.{column}")
-    if "recode" in mapping:
-        raw = _recode(raw, mapping["recode"], locate)
     if "normalise" in mapping:
         raw = NORMALISERS[mapping["normalise"]](raw.where(~is_missing(raw), ""))
+    if "recode" in mapping:
+        raw = _recode(raw, mapping["recode"], locate)
     unit = mapping.get("unit", table.column(column).unit)
     values = _cast(raw, dtype, UNIT_FACTORS.get(mapping.get("unit", "元"), Decimal(1)), locate)
     if "times" in mapping:

@@ -93,17 +93,21 @@ def _zip_read(archive: Path, member: str) -> bytes:
 
 def decode(data: bytes, location: str) -> str:
     """Text of a file: by its BOM if it has one, else the first of UTF-8, GB18030, UTF-16 that decodes."""
+    candidates: tuple[str, ...] = ENCODINGS
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding).lstrip("\ufeff")
-    if data[:200].count(b"\x00") > 20:  # UTF-16 without a BOM: every other byte of ASCII is zero
-        return data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
-    for encoding in ENCODINGS:
+            candidates = (encoding,)
+            break
+    else:
+        if data[:200].count(b"\x00") > 20:  # UTF-16 without a BOM: every other byte of ASCII is zero
+            candidates = ("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be",)
+    for encoding in candidates:
         try:
-            return data.decode(encoding)
+            return data.decode(encoding).lstrip("\ufeff")
         except UnicodeDecodeError:
             continue
-    raise ImportProblem(f"{location}: cannot decode the file as UTF-8, GB18030 or UTF-16 (rule: encoding)")
+    raise ImportProblem(f"{location}: cannot decode the file as {', '.join(candidates)} "
+                        "(rule: encoding; sniff the BOM, then UTF-8, GB18030, UTF-16)")
 
 
 def read_grid(file: ExportFile) -> pd.DataFrame:

@@ -230,6 +230,8 @@ def _build_auxiliary(prepared_by_source) -> dict[str, pd.DataFrame]:
             columns = {"stock_code": frame["stock_code"]} if "stock_code" in frame else {}
             if "_id" in frame:
                 columns["_id"] = frame["_id"]
+            if spec.get("optional") and not all(m["field"].split(".", 1)[1] in frame for m in spec["columns"].values()):
+                continue  # e.g. a patent export without a Symbol column
             for column, mapping in spec["columns"].items():
                 field_name = mapping["field"].split(".", 1)[1]
                 if field_name not in frame:

@@ -356,8 +356,28 @@ def write_wind(contract: dict[str, pd.DataFrame], folder: Path) -> None:
     (folder / "wind_financials.csv").write_bytes(_csv_bytes(sheet, "utf-8-sig"))
 
 
+# --------------------------------------------------------------------------- PatSnap
+
+PATSNAP_KIND = {"invention": "A", "utility_model": "U", "design": "S"}
+
+
+def write_patsnap(contract: dict[str, pd.DataFrame], folder: Path) -> None:
+    """A UTF-16 tab-separated PatSnap export: ' | '-joined lists, publication numbers with kind letters."""
+    profile = engine.load_profile("patsnap")
+    folder.mkdir(parents=True, exist_ok=True)
+    patents = contract["patents"]
+    table = _vendor_table(profile, "PatSnap专利", contract)
+    table.insert(0, "申请号", table.pop("application_number"))
+    serial = table["申请号"].str.slice(2, 14)
+    table["公开(公告)号"] = "CN" + serial.str.slice(3) + patents["patent_type"].map(PATSNAP_KIND).to_numpy()
+    table["IPC分类号"] = table["IPC分类号"].str.replace(";", " | ", regex=False)
+    table["申请(专利权)人"] = table["申请(专利权)人"].str.replace(";", " | ", regex=False)
+    table["申请日"] = pd.to_datetime(patents["application_date"]).dt.strftime("%Y%m%d").to_numpy()
+    (folder / "PatSnap_export.txt").write_bytes(_csv_bytes(table, "utf-16", "\t"))
+
+
 WRITERS: dict[str, Callable[[dict[str, pd.DataFrame], Path], None]] = {
-    "csmar": write_csmar, "cnki": write_cnki, "wind": write_wind}
+    "csmar": write_csmar, "cnki": write_cnki, "wind": write_wind, "patsnap": write_patsnap}
 
 
 def write_vendor_downloads(tables: dict, vendors: list[str], out_dir: Path,
