@@ -23,6 +23,14 @@ def build_applicant_firm_map(patents: pd.DataFrame, firms: pd.DataFrame,
     legal = auxiliary.get("legal_names")
     legal_by_code = dict(zip(legal["stock_code"], normalise_name(legal["legal_name"]))) if legal is not None else {}
     rows: list[tuple[str, str, str, str]] = []  # applicant, stock code, relation, route
+    for code, name in legal_by_code.items():
+        if code in listed and name:
+            rows.append((spelling.get(name, name), code, "parent", "exact normalised legal name"))
+    subsidiaries = auxiliary.get("subsidiaries")
+    if subsidiaries is not None:
+        for code, name in zip(subsidiaries["stock_code"], normalise_name(subsidiaries["subsidiary_name"])):
+            if code in listed and name:
+                rows.append((spelling.get(name, name), code, "subsidiary", "subsidiary table"))
     links = auxiliary.get("patent_links")
     if links is not None:
         first = patents.set_index("application_number")["applicants"].str.split(";").str[0]
@@ -31,16 +39,9 @@ def build_applicant_firm_map(patents: pd.DataFrame, firms: pd.DataFrame,
                 applicant = first[number]
                 relation = "parent" if normalise_name(pd.Series([applicant]))[0] == legal_by_code.get(code) else "subsidiary"
                 rows.append((applicant, code, relation, "patent export link (Symbol)"))
-    subsidiaries = auxiliary.get("subsidiaries")
-    if subsidiaries is not None:
-        for code, name in zip(subsidiaries["stock_code"], normalise_name(subsidiaries["subsidiary_name"])):
-            if code in listed and name:
-                rows.append((spelling.get(name, name), code, "subsidiary", "subsidiary table"))
-    for code, name in legal_by_code.items():
-        if code in listed and name:
-            rows.append((spelling.get(name, name), code, "parent", "exact normalised legal name"))
     table = pd.DataFrame(rows, columns=["applicant_name", "stock_code", "relation", "route"])
-    table = table.drop_duplicates(["applicant_name", "stock_code"], keep="first")
+    # One row per name and firm; a Symbol link's relation is kept over the name routes' guess.
+    table = table.iloc[::-1].drop_duplicates(["applicant_name", "stock_code"], keep="first").iloc[::-1]
     matched = set(table["applicant_name"])
     by_route = table[table["applicant_name"].isin(set(names))].groupby("route")["applicant_name"].nunique()
     patent_matched = applicant_lists.map(lambda ns: any(n in matched for n in ns))

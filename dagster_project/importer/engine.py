@@ -244,14 +244,12 @@ def _resolve_duplicates(frame: pd.DataFrame, key: list[str], policy: str | None,
                         stats: TableStats) -> pd.DataFrame:
     if not key:
         return frame
-    if policy == "last_by_date":
-        frame = frame.sort_values([*key, "_date"], kind="stable")
-        policy = "keep_last"
+    ordered = frame.sort_values("_date", kind="stable") if policy == "last_by_date" else frame
     duplicated = frame.duplicated(key, keep=False)
     if not duplicated.any():
         return frame
-    if policy == "keep_last":
-        kept = frame[~frame.duplicated(key, keep="last")]
+    if policy in ("keep_last", "last_by_date"):
+        kept = ordered[~ordered.duplicated(key, keep="last")].sort_index()  # file order is kept
         stats.duplicates_resolved += len(frame) - len(kept)
         return kept
     rows = frame[duplicated].head(2)

@@ -288,7 +288,7 @@ def import_vintage(sources: list[engine.Source], vintage_id: str, landing_dir: P
     try:
         for table in raw_contract.RAW_TABLES:
             say(f"writing {table.name} ({len(frames[table.name]):,} rows)")
-            frame = frames[table.name].sort_values(list(table.key), kind="stable").reset_index(drop=True)
+            frame = frames[table.name].reset_index(drop=True)  # rows in the row table's file order
             pq.write_table(to_arrow(table, frame), staging / f"{table.name}.parquet", compression="zstd")
         truth = _synthetic_truth(sources)
         if truth is not None:

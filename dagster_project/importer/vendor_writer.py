@@ -6,12 +6,16 @@ on top: three header rows, GB18030 / UTF-16 / BOM encodings, zips with ``[DES]``
 tables split over several files, merged-download column prefixes, quarterly, opening (01-01) and
 parent-statement rows, restatement duplicates, stock codes without leading zeros or as '1.0',
 FN_Fn060 note lines, Wind 万元 columns with multi-line headers and the footer row.
-Deterministic: the same vintage gives the same files (no randomness, fixed zip timestamps).
+Deterministic: the same vintage gives the same files (no randomness, fixed zip timestamps). Rows
+keep the contract vintage's order (quirk rows next to the row they shadow), and the importer keeps
+file order, so an imported vintage has the generated row order too (an iterative estimator's
+last digits can depend on row order).
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -103,7 +107,19 @@ def _csv_bytes(frame: pd.DataFrame, encoding: str, separator: str = ",") -> byte
 def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_excel(buffer, index=False, engine="openpyxl")
-    return buffer.getvalue()
+    # openpyxl stamps the save time into docProps/core.xml and the zip entries; pin both so the
+    # same vintage gives byte-identical downloads.
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    pinned = io.BytesIO()
+    with zipfile.ZipFile(pinned, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", b"2024-06-30T00:00:00Z", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, data)
+    return pinned.getvalue()
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> None:
@@ -174,7 +190,7 @@ def write_csmar(contract: dict[str, pd.DataFrame], folder: Path) -> None:
         for frame in (parent, quarter, opening, restated):
             frame[amounts] = frame[amounts].map(lambda v: _plain_number(float(v) * 0.9) if v != "" else "")
         rows = pd.concat([parent, quarter, opening, restated, base], ignore_index=False)
-        rows = rows.reset_index(names="_order").sort_values(["Stkcd", "Accper", "_order"], kind="stable")
+        rows = rows.reset_index(names="_order").sort_values("_order", kind="stable")
         rows = rows.drop(columns="_order").reset_index(drop=True)
         rows["Stkcd"] = _strip_zeros(rows["Stkcd"], 5, as_float=(style == "xlsx_split_zip"))
         dictionary = {"Stkcd": "证券代码", "Accper": "会计期间", "Typrep": "报表类型", **{a: a for a in amounts}}
@@ -202,7 +218,7 @@ def write_csmar(contract: dict[str, pd.DataFrame], folder: Path) -> None:
     prospectus = rd.iloc[::5].assign(Source="招股说明书", RDSpendSum="1")
     parent_rows = rd.assign(StateTypeCode="2")
     rd_rows = pd.concat([prospectus, parent_rows, rd]).reset_index(names="_o").sort_values(
-        ["Symbol", "EndDate", "_o"], kind="stable").drop(columns="_o")
+        "_o", kind="stable").drop(columns="_o")
     dictionary = {"Symbol": "股票代码", "EndDate": "统计截止日期", "StateTypeCode": "报表类型", "Source": "数据来源",
                   "RDPerson": "研发人员数量", "RDSpendSum": "研发投入金额"}
     (folder / "PT_LCRDSpending.txt").write_bytes(_csv_bytes(_header_rows(rd_rows, dictionary), "utf-8", "\t"))
@@ -225,7 +241,7 @@ def write_csmar(contract: dict[str, pd.DataFrame], folder: Path) -> None:
     sub_items = financials[["rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_direct_inputs"]].sum(axis=1)
     lines("其他费用", (financials["rd_expense"] - sub_items).clip(lower=0))
     lines("合计", financials["rd_expense"], always=True)
-    note = pd.concat(pieces).reset_index(names="_o").sort_values(["Stkcd", "Accper", "_o"], kind="stable").drop(columns="_o")
+    note = pd.concat(pieces).reset_index(names="_o").sort_values("_o", kind="stable").drop(columns="_o")
     half_year = note.iloc[::9].assign(Accper=lambda f: f["Accper"].str.replace("-12-31", "-06-30"))
     note = pd.concat([note, half_year], ignore_index=True)
     (folder / "FN_Fn060.csv").write_bytes(_csv_bytes(note, "gb18030"))
@@ -245,7 +261,7 @@ def write_csmar(contract: dict[str, pd.DataFrame], folder: Path) -> None:
     holders["S0501b"] = "1"
     others = [holders.assign(S0501b=str(rank), S0301b=holders["S0301b"].map(
         lambda v, r=rank: _plain_number(round(float(v) / (r + 1), 2)))) for rank in (2, 3)]
-    top = pd.concat([holders, *others]).reset_index(names="_o").sort_values(["Stkcd", "Reptdt", "_o"], kind="stable")
+    top = pd.concat([holders, *others]).reset_index(names="_o").sort_values("_o", kind="stable")
     top = _header_rows(top.drop(columns="_o"), {"S0501b": "持股排名", "S0301b": "持股比例(%)"})
     half = len(top) // 2
     _zip(folder / "十大股东文件987654321(仅供研究使用).zip", {
@@ -264,7 +280,7 @@ def write_csmar(contract: dict[str, pd.DataFrame], folder: Path) -> None:
     early = pd.DataFrame({"Stkcd": status["stock_code"], "Trddt": year + "-12-01", "Trdsta": "1"})
     last = pd.DataFrame({"Stkcd": status["stock_code"], "Trddt": year + last_day, "Trdsta": code})
     november = early.iloc[::4].assign(Trddt=year.iloc[::4] + "-11-28")
-    daily = pd.concat([november, early, last]).reset_index(names="_o").sort_values(["Stkcd", "Trddt", "_o"]).drop(columns="_o")
+    daily = pd.concat([november, early, last]).reset_index(names="_o").sort_values("_o", kind="stable").drop(columns="_o")
     (folder / "TRD_Dalyr.csv").write_bytes(_csv_bytes(daily, "utf-8"))
 
     # 上市公司人员结构表 (long): bachelor and postgraduate rows sum to bachelor_staff.
@@ -277,7 +293,7 @@ def write_csmar(contract: dict[str, pd.DataFrame], folder: Path) -> None:
         pd.DataFrame({**base, "EmployDetail": "硕士研究生及以上", "Amount": postgraduate.astype(str)}),
         pd.DataFrame({**base, "EmployDetail": "大专及以下",
                       "Amount": (disclosed["employees"] - bachelor).clip(lower=0).astype(str)}),
-    ]).reset_index(names="_o").sort_values(["Symbol", "EndDate", "_o"], kind="stable").drop(columns="_o")
+    ]).reset_index(names="_o").sort_values("_o", kind="stable").drop(columns="_o")
     (folder / "上市公司人员结构表.csv").write_bytes(_csv_bytes(structure, "utf-8-sig"))
 
     subsidiaries = contract["applicant_firm_map"].query("relation == 'subsidiary'")
@@ -338,7 +354,7 @@ def write_wind(contract: dict[str, pd.DataFrame], folder: Path) -> None:
 
     fields = {c: m for c, m in _field_map(profile, "financials").items() if m[0] == "WindPanel"}
     financials = contract["financials"]
-    firms = sorted(financials["stock_code"].unique())
+    firms = list(financials["stock_code"].unique())  # the contract's own order
     columns: dict[str, list[str]] = {"证券代码": list(_wind_code(pd.Series(firms))),
                                      "证券简称": list(contract["firms"].set_index("stock_code").loc[firms, "firm_name"])}
     indexed = financials.set_index(["stock_code", "fiscal_year"])

@@ -70,8 +70,11 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
         frames["WindSnapshot"] = VendorFrame("WindSnapshot", _merge_sheets(snapshot_parts, [code_column]),
                                              locations, footer_rows_dropped=footers)
     if panel_parts:
-        frames["WindPanel"] = VendorFrame("WindPanel", _merge_sheets(panel_parts, [code_column, "_period"]),
-                                          locations, footer_rows_dropped=footers)
+        panel = _merge_sheets(panel_parts, [code_column, "_period"])
+        first_seen = {code: i for i, code in enumerate(pd.unique(panel[code_column]))}
+        panel = panel.sort_values([code_column, "_period"], key=lambda c: c.map(first_seen) if c.name == code_column
+                                  else c, kind="stable").reset_index(drop=True)  # security-major, years ascending
+        frames["WindPanel"] = VendorFrame("WindPanel", panel, locations, footer_rows_dropped=footers)
     return frames
 
 

@@ -313,3 +313,14 @@ def test_symbol_link_in_a_patent_export_maps_an_otherwise_unknown_applicant(down
     mapped = pd.read_parquet(relinked / "applicant_firm_map.parquet")
     row = mapped[mapped["applicant_name"] == first.iloc[position]]
     assert row[["stock_code", "relation"]].values.tolist() == [[code, "subsidiary"]]
+
+
+def test_the_importer_imports_no_dagster():
+    import subprocess
+    import sys
+
+    code = ("import sys; import dagster_project.importer.run, dagster_project.importer.vendor_writer, "
+            "dagster_project.importer.wind, dagster_project.importer.fetch; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt', 'duckdb')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
