@@ -103,7 +103,12 @@ def to_dates(values: pd.Series, location: Callable[[int], str]) -> pd.Series:
     month = pd.to_numeric(parts[1], errors="coerce")
     day = pd.to_numeric(parts[2], errors="coerce").replace(0, UNKNOWN_DAY_POLICY)
     frame = pd.DataFrame({"year": year, "month": month, "day": day}).where(~missing)
-    return pd.to_datetime(frame, errors="raise").dt.date.where(~missing, None)
+    dates = pd.to_datetime(frame, errors="coerce")
+    impossible = dates.isna() & ~missing
+    if impossible.any():
+        first = impossible.to_numpy().nonzero()[0][0]
+        raise ImportProblem(f"{location(first)}: {values.iloc[first]!r} is not a calendar date (rule: date value)")
+    return dates.dt.date.where(~missing, None)
 
 
 _IPC_SPACE = re.compile(r"(^|;)([A-H]\d{2}[A-Z])(\d)")

@@ -28,6 +28,7 @@ REPORT_JSON = "import_report.json"
 REPORT_MD = "import_report.md"
 ARROW_TYPES = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "INTEGER": pa.int32(), "DATE": pa.date32(),
                "BOOLEAN": pa.bool_()}
+FREE_VENDORS = {"akshare", "tushare"}
 # What the free APIs (tushare, akshare) cannot fill, for the report of a free vintage.
 FREE_PATH_GAPS = ("firms.industry_code (CSRC 2012)", "financials.rd_* breakdown", "financials.rd_staff",
                   "financials.bachelor_staff", "governance.board_size", "governance.independent_directors",
@@ -115,7 +116,8 @@ def _download_hint(table: str, column: str, sources: list[engine.Source]) -> str
                 tab, _, fld = ref.partition(".")
                 hints.append(f"{profile.get('title', vendor)} {tab}" + (f" (field {fld})" if fld else ""))
         if hints:
-            return "download " + " or ".join(hints)
+            free = pool is not vendors and set(vendors) <= FREE_VENDORS
+            return "download " + " or ".join(hints) + ("; a free (tushare/akshare) vintage cannot fill it" if free else "")
     return "no vendor profile carries it"
 
 
@@ -279,7 +281,7 @@ def import_vintage(sources: list[engine.Source], vintage_id: str, landing_dir: P
         raise FileExistsError(f"vintage folder {target} already exists; refusing to overwrite it")
     report = ImportReport(vintage_id=vintage_id, sources=[f"{s.vendor}:{s.path}" for s in sources])
     frames = build_tables(sources, say, report)
-    if {s.vendor for s in sources} <= {"akshare", "tushare"}:
+    if {s.vendor for s in sources} <= FREE_VENDORS:
         report.not_filled = list(FREE_PATH_GAPS)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.importing-{os.getpid()}"

@@ -152,6 +152,11 @@ def test_dates_with_unknown_days_integers_and_times():
     assert out[5] is None and out[6] is None
 
 
+def test_an_impossible_date_names_its_location_and_rule():
+    with pytest.raises(ImportProblem, match=r"row 1: '2018-13-40' is not a calendar date \(rule: date value\)"):
+        engine.to_dates(pd.Series(["2018-01-01", "2018-13-40"]), lambda i: f"row {i}")
+
+
 def test_patent_numbers_with_or_without_the_cn_prefix_and_ipc_spacing():
     numbers = pd.Series(["202311340972.0", "CN201811107071.6", "cn201811107071.6"])
     assert engine.normalise_application_number(numbers).tolist() == [
@@ -324,3 +329,44 @@ def test_the_importer_imports_no_dagster():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt', 'duckdb')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _cli(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "dagster_project.cli", *args], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+
+
+def test_cli_import_error_is_one_clear_message(tmp_path):
+    (tmp_path / "empty").mkdir()
+    out = _cli("import", "--from", f"csmar:{tmp_path / 'empty'}", "--vintage", "x", "--landing", str(tmp_path / "l"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "no file of the csmar profile's tables found" in out.stderr and "nothing was written" in out.stderr
+    bad = _cli("import", "--from", "nosuchvendor:/tmp", "--vintage", "x", "--landing", str(tmp_path / "l"))
+    assert bad.returncode == 2 and "no profile 'nosuchvendor': choose one of akshare, cnki, csmar" in bad.stderr
+
+
+def test_fetch_akshare_without_akshare_says_how_to_install(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("akshare") is not None:
+        pytest.skip("akshare is installed here; the message is for environments without it")
+    out = _cli("fetch", "akshare", "600519", "--out", str(tmp_path / "ak"))
+    assert out.returncode == 2 and "uv pip install --python .venv/bin/python akshare" in out.stderr
+    assert not (tmp_path / "ak").exists()
+
+
+def test_a_free_vintage_names_what_it_cannot_fill(tmp_path):
+    folder = tmp_path / "akshare"
+    folder.mkdir()
+    row = {"SECURITY_CODE": "600519", "REPORT_DATE": "2020-12-31 00:00:00"}
+    _csv(folder / "stock_balance_sheet_by_report_em.csv", pd.DataFrame([{**row, "TOTAL_ASSETS": "1"}]))
+    with pytest.raises(ImportProblem) as error:
+        import_vintage([parse_source(f"akshare:{folder}")], "free", tmp_path / "landing")
+    message = str(error.value)
+    assert ("governance.board_size: download CSMAR CG_Ybasic (field Y1101a); a free (tushare/akshare) vintage "
+            "cannot fill it") in message
+    assert "financials.rd_salaries: download CSMAR FN_Fn060; a free" in message
+    assert "patents: no rows (download CNKI patents" in message
