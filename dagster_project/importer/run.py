@@ -29,6 +29,7 @@ REPORT_MD = "import_report.md"
 ARROW_TYPES = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "INTEGER": pa.int32(), "DATE": pa.date32(),
                "BOOLEAN": pa.bool_()}
 FREE_VENDORS = {"akshare", "tushare"}
+MISSING = object()  # a column whose mapping failed; its problem is already recorded
 # What the free APIs (tushare, akshare) cannot fill, for the report of a free vintage.
 FREE_PATH_GAPS = ("firms.industry_code (CSRC 2012)", "financials.rd_* breakdown", "financials.rd_staff",
                   "financials.bachelor_staff", "governance.board_size", "governance.independent_directors",
@@ -101,11 +102,14 @@ def _alternatives(mapping) -> list[dict]:
     return mapping if isinstance(mapping, list) else [mapping]
 
 
+def _known_vendors() -> list[str]:
+    return [p.stem for p in sorted(engine.PROFILES_DIR.glob("*.yaml")) if p.stem != "line_keywords"]
+
+
 def _download_hint(table: str, column: str, sources: list[engine.Source]) -> str:
     """'download CSMAR CG_Ybasic (field Y1101a)' from the given profiles, else from every profile."""
     vendors = [s.vendor for s in sources]
-    known = [p.stem for p in sorted(engine.PROFILES_DIR.glob("*.yaml")) if p.stem != "line_keywords"]
-    for pool in (vendors, [v for v in known if v not in vendors]):
+    for pool in (vendors, [v for v in _known_vendors() if v not in vendors]):
         hints = []
         for vendor in pool:
             profile = engine.load_profile(vendor)
@@ -155,7 +159,11 @@ def _build_contract_table(table: raw_contract.RawTable, sources, prepared_by_sou
             rows_source = (source, prepared[spec["rows"]])
             break
     if rows_source is None:
-        problems.append(f"{table.name}: no rows ({_download_hint(table.name, table.columns[-1].name, sources)})")
+        row_tables = [f"{engine.load_profile(v).get('title', v)} {engine.load_profile(v)['contract'][table.name]['rows']}"
+                      for v in _known_vendors() if table.name in engine.load_profile(v).get("contract", {})]
+        problems.append(f"{table.name}: no rows (its rows come from {' or '.join(row_tables) or 'no profile'})")
+        problems.extend(f"{table.name}.{c.name}: {_download_hint(table.name, c.name, sources)}" for c in table.columns
+                        if not c.nullable and c.name not in ("stock_code", "fiscal_year", "application_number"))
         return None
     rows_table = rows_source[1]
     rows_index = rows_table.frame.index.unique()
@@ -175,14 +183,20 @@ def _build_contract_table(table: raw_contract.RawTable, sources, prepared_by_sou
                 if all(t in prepared for t in engine._mapping_tables(alternative)):
                     if alternative.get("times") and alternative["times"] not in built:
                         continue
-                    result = engine.build_column(table, column.name, alternative, prepared, rows_index, built,
-                                                 source.vendor)
+                    try:
+                        result = engine.build_column(table, column.name, alternative, prepared, rows_index, built,
+                                                     source.vendor)
+                    except ImportProblem as problem:  # collected, so one run names every problem
+                        problems.append(str(problem))
+                        result = MISSING
                     for vendor_table in engine._mapping_tables(alternative):
                         coverage.setdefault(f"{source.vendor}:{vendor_table}",
                                             _row_overlap(rows_index, prepared[vendor_table]))
                     break
             if result is not None:
                 break
+        if result is MISSING:
+            continue
         if result is None:
             if column.nullable:
                 result = engine.ColumnResult(pd.Series(None, index=rows_index, dtype=object),

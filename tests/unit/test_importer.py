@@ -369,4 +369,5 @@ def test_a_free_vintage_names_what_it_cannot_fill(tmp_path):
     assert ("governance.board_size: download CSMAR CG_Ybasic (field Y1101a); a free (tushare/akshare) vintage "
             "cannot fill it") in message
     assert "financials.rd_salaries: download CSMAR FN_Fn060; a free" in message
-    assert "patents: no rows (download CNKI patents" in message
+    assert "patents: no rows (its rows come from CNKI patents (CNIPA bibliographic data) CNKI专利 or PatSnap" in message
+    assert "financials.net_profit: download akshare (Eastmoney) stock_profit_sheet_by_report_em (field NETPROFIT)" in message
