@@ -17,8 +17,9 @@ from dagster_project.importer.engine import normalise_name
 def build_applicant_firm_map(patents: pd.DataFrame, firms: pd.DataFrame,
                              auxiliary: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
     listed = set(firms["stock_code"])
-    applicant_lists = patents["applicants"].fillna("").str.split(";")
-    names = pd.Series([n for names in applicant_lists for n in names if n]).drop_duplicates()
+    applicants = patents["applicants"].fillna("").str.split(";").explode()
+    applicants = applicants[applicants != ""]
+    names = applicants.drop_duplicates().reset_index(drop=True)
     spelling = dict(zip(normalise_name(names), names))  # normalised -> as written in patents
     legal = auxiliary.get("legal_names")
     legal_by_code = dict(zip(legal["stock_code"], normalise_name(legal["legal_name"]))) if legal is not None else {}
@@ -44,7 +45,7 @@ def build_applicant_firm_map(patents: pd.DataFrame, firms: pd.DataFrame,
     table = table.iloc[::-1].drop_duplicates(["applicant_name", "stock_code"], keep="first").iloc[::-1]
     matched = set(table["applicant_name"])
     by_route = table[table["applicant_name"].isin(set(names))].groupby("route")["applicant_name"].nunique()
-    patent_matched = applicant_lists.map(lambda ns: any(n in matched for n in ns))
+    patent_matched = applicants.isin(matched).groupby(level=0).any().reindex(patents.index, fill_value=False)
     stats = {
         "distinct_applicant_names": int(len(names)),
         "names_matched": int(names.isin(matched).sum()),

@@ -59,21 +59,29 @@ def load_keywords() -> dict:
 
 # --------------------------------------------------------------------------- value cleaning
 
+def text_of(values: pd.Series) -> pd.Series:
+    """Cells as stripped Arrow-backed strings, missing as '' (pandas then runs .str in Arrow compute,
+    which is what keeps a paper-scale import within seconds)."""
+    return values.astype("string[pyarrow]").fillna("").str.strip()
+
+
+def _objects(text: pd.Series) -> pd.Series:
+    return text.astype(object)
+
+
 def normalise_code(values: pd.Series) -> pd.Series:
     """Six-digit stock codes from '1', '1.0', '000001.SZ', 'SZ000001' or ' 000001 '."""
-    text = values.astype(str).str.strip().str.upper()
-    text = text.str.replace(r"^(?:SH|SZ|BJ)", "", regex=True).str.replace(r"\.(?:SH|SZ|BJ)$", "", regex=True)
-    text = text.str.replace(r"\.0+$", "", regex=True)
-    return text.str.zfill(6)
+    text = text_of(values).str.upper().str.replace(r"^(?:SH|SZ|BJ)|\.(?:SH|SZ|BJ)$|\.0+$", "", regex=True)
+    return _objects(text.str.zfill(6))
 
 
 def is_missing(values: pd.Series) -> pd.Series:
-    return values.isna() | values.astype(str).str.strip().isin(MISSING_TOKENS)
+    return (values.isna() | text_of(values).isin(MISSING_TOKENS)).astype(bool)
 
 
 def to_decimal_floats(values: pd.Series, factor: Decimal, location: Callable[[int], str]) -> pd.Series:
     """Numbers from text (thousands separators, '--', blanks), scaled exactly in decimal arithmetic."""
-    text = values.astype(str).str.strip().str.replace(",", "", regex=False)
+    text = _objects(text_of(values).str.replace(",", "", regex=False))
     missing = is_missing(values)
     numeric = pd.to_numeric(text.where(~missing), errors="coerce")
     bad = numeric.isna() & ~missing
@@ -81,65 +89,82 @@ def to_decimal_floats(values: pd.Series, factor: Decimal, location: Callable[[in
         first = bad.to_numpy().nonzero()[0][0]
         raise ImportProblem(f"{location(first)}: {values.iloc[first]!r} is not a number (rule: numeric value)")
     if factor == 1:
-        return numeric
+        return numeric.astype("float64")
     # Decimal keeps 12.3456 万元 -> 123456 元 exact, where float multiplication would not.
     scaled = [float(Decimal(v) * factor) if not m else np.nan for v, m in zip(text, missing)]
     return pd.Series(scaled, index=values.index, dtype="float64")
 
 
-_DATE = re.compile(r"^\s*(\d{4})-?(\d{1,2})-?(\d{1,2})(?:[ T].*)?$")
+_DATE = r"^(\d{4})-?(\d{1,2})-?(\d{1,2})(?:[ T].*)?$"
 
 
 def to_dates(values: pd.Series, location: Callable[[int], str]) -> pd.Series:
     """Dates from 'YYYY-MM-DD', 'YYYY/MM/DD', YYYYMMDD integers ('20180301.0'), '1993-12-00'."""
-    text = values.astype(str).str.strip().str.replace("/", "-", regex=False).str.replace(r"\.0+$", "", regex=True)
-    missing = is_missing(values) | text.isin({"0000-00-00", "00000000"})
-    parts = text.str.extract(_DATE)
-    bad = parts[0].isna() & ~missing
-    if bad.any():
-        first = bad.to_numpy().nonzero()[0][0]
-        raise ImportProblem(f"{location(first)}: {values.iloc[first]!r} is not a date (rule: date value)")
-    year = pd.to_numeric(parts[0], errors="coerce")
-    month = pd.to_numeric(parts[1], errors="coerce")
-    day = pd.to_numeric(parts[2], errors="coerce").replace(0, UNKNOWN_DAY_POLICY)
-    frame = pd.DataFrame({"year": year, "month": month, "day": day}).where(~missing)
-    dates = pd.to_datetime(frame, errors="coerce")
-    impossible = dates.isna() & ~missing
-    if impossible.any():
-        first = impossible.to_numpy().nonzero()[0][0]
-        raise ImportProblem(f"{location(first)}: {values.iloc[first]!r} is not a calendar date (rule: date value)")
+    text = text_of(values).str.replace("/", "-", regex=False).str.replace(r"\.0+$", "", regex=True)
+    missing = is_missing(values) | text.isin({"0000-00-00", "00000000"}).astype(bool)
+    # Fast path for the two common forms; the general parser only sees what they leave.
+    dates = pd.to_datetime(_objects(text.str.slice(0, 10)), format="%Y-%m-%d", errors="coerce")
+    rest = dates.isna() & ~missing
+    if rest.any():
+        dates[rest] = pd.to_datetime(_objects(text[rest]), format="%Y%m%d", errors="coerce")
+        rest = dates.isna() & ~missing
+    if rest.any():
+        parts = _objects(text[rest]).str.extract(_DATE)
+        bad = parts[0].isna()
+        if bad.any():
+            first = rest.to_numpy().nonzero()[0][bad.to_numpy().nonzero()[0][0]]
+            raise ImportProblem(f"{location(first)}: {values.iloc[first]!r} is not a date (rule: date value)")
+        day = pd.to_numeric(parts[2]).replace(0, UNKNOWN_DAY_POLICY)
+        general = pd.to_datetime(pd.DataFrame({"year": pd.to_numeric(parts[0]), "month": pd.to_numeric(parts[1]),
+                                               "day": day}), errors="coerce")
+        dates[rest] = general.to_numpy()
+        impossible = dates.isna() & ~missing
+        if impossible.any():
+            first = impossible.to_numpy().nonzero()[0][0]
+            raise ImportProblem(f"{location(first)}: {values.iloc[first]!r} is not a calendar date (rule: date value)")
     return dates.dt.date.where(~missing, None)
 
 
-_IPC_SPACE = re.compile(r"(^|;)([A-H]\d{2}[A-Z])(\d)")
+_IPC_SPACE = r"(^|;)([A-H]\d{2}[A-Z])(\d)"
+
+
+def _space_ipc(text: pd.Series) -> pd.Series:
+    """One space between subclass and group; Arrow's RE2 does the back-references (pandas would
+    fall back to a Python loop for them)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    spaced = pc.replace_substring_regex(pa.array(text, pa.string()), _IPC_SPACE, r"\1\2 \3")
+    return pd.Series(spaced.to_numpy(zero_copy_only=False), index=text.index, dtype=object)
 
 
 def normalise_ipc(values: pd.Series) -> pd.Series:
     """'H01M10/0525' or 'H01M 10/0525' -> 'H01M 10/0525' (subclass, one space, group)."""
-    text = values.astype(str).str.replace(r"\s+", "", regex=True)
-    return text.str.replace(_IPC_SPACE, r"\1\2 \3", regex=True)
+    return _space_ipc(text_of(values).str.replace(r"\s+", "", regex=True))
 
 
 def normalise_ipc_list(values: pd.Series) -> pd.Series:
     """';'-joined IPC codes (also '；' or ',' separated) in the contract's 'H01M 10/0525' form."""
-    text = values.astype(str).str.replace(r"\s+", "", regex=True).str.replace(r"[；,，|]", ";", regex=True)
-    text = text.str.replace(r";{2,}", ";", regex=True).str.strip(";")
-    return text.str.replace(_IPC_SPACE, r"\1\2 \3", regex=True)
+    text = text_of(values).str.replace(r"\s+", "", regex=True).str.replace(r"[；,，|]", ";", regex=True)
+    text = text.str.replace(r";{2,}", ";", regex=True).str.replace(r"^;|;$", "", regex=True)
+    return _space_ipc(text)
 
 
 def normalise_name_list(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.split(r"\s*[;；|]\s*", regex=True).map(lambda names: ";".join(n for n in names if n))
+    """Applicant names joined by ';' (also '；' or ' | '), empty names dropped."""
+    text = text_of(values).str.replace(r"\s*[;；|]\s*", ";", regex=True)
+    return _objects(text.str.replace(r";{2,}", ";", regex=True).str.replace(r"^;|;$", "", regex=True))
 
 
 def normalise_application_number(values: pd.Series) -> pd.Series:
     """'202311340972.0' -> 'CN202311340972.0'; 'cn2018...' -> 'CN2018...'."""
-    text = values.astype(str).str.strip().str.upper().str.replace(r"\s+", "", regex=True)
-    return text.where(text.str.startswith("CN"), "CN" + text)
+    text = text_of(values).str.upper().str.replace(r"\s+", "", regex=True)
+    return _objects(text.str.replace(r"^(?:CN)?", "CN", regex=True))
 
 
 def kind_letter(values: pd.Series) -> pd.Series:
     """'CN112345678A' -> 'A', 'CN209876543U' -> 'U' (the kind code of a publication number)."""
-    return values.astype(str).str.strip().str.extract(r"([A-Z])\d?$")[0].fillna("")
+    return _objects(text_of(values).str.extract(r"([A-Z])\d?$")[0].fillna(""))
 
 
 NORMALISERS = {"ipc": normalise_ipc, "kind_letter": kind_letter, "stock_code": normalise_code, "ipc_list": normalise_ipc_list, "name_list": normalise_name_list,
@@ -212,7 +237,7 @@ def prepare_table(vendor: str, name: str, spec: dict, vendor_frame: VendorFrame)
         frame["fiscal_year"] = pd.array([d.year if d is not None else pd.NA for d in dates], dtype="Int32")
         key.append("fiscal_year")
     if spec.get("id"):
-        normaliser = NORMALISERS.get(spec.get("id_normalise", ""), lambda s: s.astype(str).str.strip())
+        normaliser = NORMALISERS.get(spec.get("id_normalise", ""), lambda s: _objects(text_of(s)))
         frame["_id"] = normaliser(frame[spec["id"]])
         key.append("_id")
     prepared = PreparedTable(name=name, vendor=vendor, frame=frame, stats=stats, key=tuple(key))
@@ -231,7 +256,7 @@ def _apply_selection(frame: pd.DataFrame, rule: dict, stats: TableStats) -> pd.D
     if column not in frame.columns:
         raise ImportProblem(f"{stats.files[0] if stats.files else stats.table}: table {stats.table} has no column "
                             f"{column!r} needed by the rule {rule['rule']!r}")
-    values = frame[column].astype(str).str.strip()
+    values = text_of(frame[column])
     if "equals" in rule:
         wanted = {str(v) for v in rule["equals"]}
         keep = values.str.replace(r"\.0+$", "", regex=True).isin(wanted)
@@ -241,6 +266,7 @@ def _apply_selection(frame: pd.DataFrame, rule: dict, stats: TableStats) -> pd.D
         keep = values.str.replace("/", "-").str.extract(r"^\d{4}-?(\d{2})")[0] == f"{int(rule['month']):02d}"
     else:
         raise ImportProblem(f"profile rule {rule!r} needs one of equals, endswith, month")
+    keep = keep.fillna(False).astype(bool)
     stats.dropped_by_rule[rule["rule"]] = stats.dropped_by_rule.get(rule["rule"], 0) + int((~keep).sum())
     return frame[keep.to_numpy()]
 
@@ -267,7 +293,7 @@ def _resolve_duplicates(frame: pd.DataFrame, key: list[str], policy: str | None,
 
 def _classify_lines(frame: pd.DataFrame, spec: dict, key: list[str], stats: TableStats) -> pd.DataFrame:
     keywords = load_keywords()[spec["keywords"]]
-    items = frame[spec["item"]].astype(str).str.strip()
+    items = _objects(text_of(frame[spec["item"]]))
     amounts = to_decimal_floats(frame[spec["amount"]], Decimal(1), _location_fn(frame, spec["amount"]))
     category = pd.Series(pd.NA, index=frame.index, dtype=object)
     is_total = items.str.contains("|".join(map(re.escape, keywords.get("totals", []))) or "(?!)", regex=True)
@@ -349,7 +375,7 @@ def build_column(table: raw_contract.RawTable, column: str, mapping: dict, prepa
         values = (dates < last_day).astype("boolean")
         return ColumnResult(values, f"{title} {_describe(mapping)}", "flag")
     if "only_when" in mapping:
-        condition = _align(source, rows_index, mapping["only_when"]["field"]).astype(str).str.strip()
+        condition = _objects(text_of(_align(source, rows_index, mapping["only_when"]["field"])))
         raw = raw.where(condition.isin([str(v) for v in mapping["only_when"]["equals"]]), "")
     if "recode_seed" in mapping:
         raw = _recode_by_seed(raw, mapping["recode_seed"], locate, f"{table.name}.{column}")
@@ -369,6 +395,8 @@ def build_column(table: raw_contract.RawTable, column: str, mapping: dict, prepa
 
 def _align(source: PreparedTable, rows_index: pd.Index, field_name: str) -> pd.Series:
     series = source.frame[field_name]
+    if series.index is rows_index or series.index.equals(rows_index):  # the row table itself
+        return series
     if source.frame.index.nlevels != rows_index.nlevels:  # firm-level table joined to firm-years
         series = series.droplevel([n for n in source.frame.index.names if n not in rows_index.names])
         return series.reindex(rows_index.get_level_values("stock_code")).set_axis(rows_index)
@@ -376,17 +404,15 @@ def _align(source: PreparedTable, rows_index: pd.Index, field_name: str) -> pd.S
 
 
 def _row_locator(source: PreparedTable, rows_index: pd.Index, field_name: str) -> Callable[[int], str]:
-    files = _align(source, rows_index, "_file")
-    rows = _align(source, rows_index, "_row")
-
-    def locate(position: int) -> str:
+    def locate(position: int) -> str:  # only called on the error path, so aligned lazily
+        files, rows = _align(source, rows_index, "_file"), _align(source, rows_index, "_row")
         return f"{files.iloc[position]}, row {rows.iloc[position]}, field {field_name}"
     return locate
 
 
 def _recode(raw: pd.Series, codes: dict, locate: Callable[[int], str]) -> pd.Series:
     lookup = {str(k): v for k, v in codes.items()}
-    text = raw.astype(str).str.strip().str.replace(r"\.0+$", "", regex=True)
+    text = _objects(text_of(raw).str.replace(r"\.0+$", "", regex=True))
     missing = is_missing(raw)
     unknown = ~missing & ~text.isin(lookup)
     if unknown.any():
@@ -424,5 +450,4 @@ def _cast(raw: pd.Series, dtype: str, factor: Decimal, locate: Callable[[int], s
         return pd.Series(to_dates(raw, locate), index=raw.index)
     if dtype == "BOOLEAN":
         return raw.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else bool(v)).astype("boolean")
-    return raw.astype(object).where(~is_missing(raw.astype(object)), None).map(
-        lambda v: v.strip() if isinstance(v, str) else v)
+    return _objects(text_of(raw)).where(~is_missing(raw), None)

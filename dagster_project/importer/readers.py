@@ -116,12 +116,13 @@ def read_grid(file: ExportFile) -> pd.DataFrame:
     data = file.read_bytes()
     if suffix in (".xlsx", ".xls"):
         grid = pd.read_excel(io.BytesIO(data), engine="calamine", header=None, dtype=object)
-        return grid.map(_cell_text)
+        return grid.map(_cell_text).astype("string[pyarrow]")
     text = decode(data, file.location)
     first_line = text.split("\n", 1)[0]
     separator = "\t" if "\t" in first_line else ","
-    return pd.read_csv(io.StringIO(text), sep=separator, header=None, dtype=str, keep_default_na=False,
-                       na_filter=False, quotechar='"', engine="c")
+    # Arrow-backed strings: the engine's string cleaning then runs in Arrow compute.
+    return pd.read_csv(io.StringIO(text), sep=separator, header=None, dtype="string[pyarrow]",
+                       keep_default_na=False, na_filter=False, quotechar='"', engine="c")
 
 
 def _cell_text(value: object) -> str:
