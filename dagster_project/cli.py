@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write the next vintage of this one instead: one more fiscal year, 2%% of history "
                        "revised (default id: its id a year later, e.g. 2025-06)")
     synth.add_argument("--as", dest="as_vendors", default=None, metavar="VENDORS",
-                       help="write the vintage as vendor downloads instead (csmar,cnki,wind,patsnap; comma-separated)")
+                       help="write the vintage as vendor downloads instead (csmar,cnki,wind,patsnap,akshare; comma-separated)")
     synth.add_argument("--out", default=None, help="folder for --as downloads (default data/downloads/<vintage>)")
     synth.set_defaults(handler=cmd_synth)
 

@@ -26,7 +26,6 @@ import pandas as pd
 
 from dagster_project.importer import engine
 
-VENDOR_FORMATS = ("csmar", "cnki", "wind", "patsnap")
 _ZIP_DATE = (2024, 6, 30, 0, 0, 0)
 
 
@@ -392,8 +391,24 @@ def write_patsnap(contract: dict[str, pd.DataFrame], folder: Path) -> None:
     (folder / "PatSnap_export.txt").write_bytes(_csv_bytes(table, "utf-16", "\t"))
 
 
+# --------------------------------------------------------------------------- akshare
+
+def write_akshare(contract: dict[str, pd.DataFrame], folder: Path) -> None:
+    """The three Eastmoney statement frames as `nqp fetch akshare` saves them, with quarterly rows."""
+    profile = engine.load_profile("akshare")
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in profile["tables"]:
+        frame = _vendor_table(profile, table, contract)
+        frame.insert(0, "REPORT_DATE", frame.pop("fiscal_year").astype(str) + "-12-31 00:00:00")
+        frame.insert(0, "SECURITY_CODE", frame.pop("stock_code"))
+        quarter = frame.assign(REPORT_DATE=frame["REPORT_DATE"].str.replace("-12-31", "-09-30"))
+        rows = pd.concat([quarter, frame]).reset_index(names="_o").sort_values("_o", kind="stable").drop(columns="_o")
+        (folder / f"{table}.csv").write_bytes(_csv_bytes(rows, "utf-8"))
+
+
 WRITERS: dict[str, Callable[[dict[str, pd.DataFrame], Path], None]] = {
-    "csmar": write_csmar, "cnki": write_cnki, "wind": write_wind, "patsnap": write_patsnap}
+    "csmar": write_csmar, "cnki": write_cnki, "wind": write_wind, "patsnap": write_patsnap,
+    "akshare": write_akshare}
 
 
 def write_vendor_downloads(tables: dict, vendors: list[str], out_dir: Path,

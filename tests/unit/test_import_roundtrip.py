@@ -4,9 +4,11 @@ The import must give back the directly generated contract vintage exactly (frame
 sorting by the contract key, dtypes included). The writer takes its field names from the same
 profiles the importer reads and switches every quirk on (three header rows, GB18030/UTF-16,
 zips with [DES] files, split files, parent/quarterly/opening rows, restatements, codes without
-leading zeros, FN_Fn060 note lines, Wind 万元/亿元 columns and footers, PatSnap kind letters).
+leading zeros, FN_Fn060 note lines, Wind 万元/亿元 columns and footers, PatSnap kind letters,
+akshare quarterly rows).
 No vendor format needs an exception: where a vendor cannot carry a field (Wind has no R&D
-breakdown, staff or governance), the mixed import takes it from CSMAR, as a user would.
+breakdown, staff or governance; akshare only part of financials), the mixed import takes it from
+CSMAR, as a user would.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ ROUND_TRIP_SCALE = 0.05  # ~200 firms, ~45,000 patents: every quirk occurs many 
 def vintage_and_downloads(tmp_path_factory):
     vintage = build_vintage(11, ROUND_TRIP_SCALE, "roundtrip")
     out = tmp_path_factory.mktemp("vendor_downloads")
-    write_vendor_downloads(vintage.tables, ["csmar", "cnki", "wind", "patsnap"], out)
+    write_vendor_downloads(vintage.tables, ["csmar", "cnki", "wind", "patsnap", "akshare"], out)
     return vintage, out
 
 
@@ -39,7 +41,8 @@ def _assert_frame_equal_to_contract(vintage, folder):
         pd.testing.assert_frame_equal(imported, expected, check_dtype=True, obj=table.name)
 
 
-@pytest.mark.parametrize("vendors", [("csmar", "cnki"), ("wind", "csmar", "cnki"), ("csmar", "patsnap")],
+@pytest.mark.parametrize("vendors", [("csmar", "cnki"), ("wind", "csmar", "cnki"), ("csmar", "patsnap"),
+                                     ("akshare", "csmar", "cnki")],
                          ids=lambda v: "+".join(v))
 def test_import_of_vendor_downloads_reproduces_the_contract_vintage(vintage_and_downloads, tmp_path, vendors):
     vintage, downloads = vintage_and_downloads
@@ -60,5 +63,5 @@ def test_wind_supplies_the_columns_it_carries_when_listed_first(vintage_and_down
 
 def test_vendor_downloads_are_deterministic(vintage_and_downloads, tmp_path, digest):
     vintage, downloads = vintage_and_downloads
-    write_vendor_downloads(vintage.tables, ["csmar", "cnki", "wind", "patsnap"], tmp_path)
+    write_vendor_downloads(vintage.tables, ["csmar", "cnki", "wind", "patsnap", "akshare"], tmp_path)
     assert digest(tmp_path) == digest(downloads)
