@@ -75,14 +75,17 @@ def normalise_code(values: pd.Series) -> pd.Series:
     return _objects(text.str.zfill(6))
 
 
-def is_missing(values: pd.Series) -> pd.Series:
-    return (values.isna() | text_of(values).isin(MISSING_TOKENS)).astype(bool)
+def is_missing(values: pd.Series, text: pd.Series | None = None) -> pd.Series:
+    """'--', blanks, 'NULL' and the like (``text``: the already cleaned ``text_of(values)``)."""
+    text = text_of(values) if text is None else text
+    return (values.isna() | text.isin(MISSING_TOKENS)).astype(bool)
 
 
 def to_decimal_floats(values: pd.Series, factor: Decimal, location: Callable[[int], str]) -> pd.Series:
     """Numbers from text (thousands separators, '--', blanks), scaled exactly in decimal arithmetic."""
-    text = _objects(text_of(values).str.replace(",", "", regex=False))
-    missing = is_missing(values)
+    cleaned = text_of(values)
+    missing = is_missing(values, cleaned)
+    text = _objects(cleaned.str.replace(",", "", regex=False))
     numeric = pd.to_numeric(text.where(~missing), errors="coerce")
     bad = numeric.isna() & ~missing
     if bad.any():
@@ -100,8 +103,9 @@ _DATE = r"^(\d{4})-?(\d{1,2})-?(\d{1,2})(?:[ T].*)?$"
 
 def to_dates(values: pd.Series, location: Callable[[int], str]) -> pd.Series:
     """Dates from 'YYYY-MM-DD', 'YYYY/MM/DD', YYYYMMDD integers ('20180301.0'), '1993-12-00'."""
-    text = text_of(values).str.replace("/", "-", regex=False).str.replace(r"\.0+$", "", regex=True)
-    missing = is_missing(values) | text.isin({"0000-00-00", "00000000"}).astype(bool)
+    cleaned = text_of(values)
+    text = cleaned.str.replace("/", "-", regex=False).str.replace(r"\.0+$", "", regex=True)
+    missing = is_missing(values, cleaned) | text.isin({"0000-00-00", "00000000"}).astype(bool)
     # Fast path for the two common forms; the general parser only sees what they leave.
     dates = pd.to_datetime(_objects(text.str.slice(0, 10)), format="%Y-%m-%d", errors="coerce")
     rest = dates.isna() & ~missing
@@ -412,8 +416,9 @@ def _row_locator(source: PreparedTable, rows_index: pd.Index, field_name: str) -
 
 def _recode(raw: pd.Series, codes: dict, locate: Callable[[int], str]) -> pd.Series:
     lookup = {str(k): v for k, v in codes.items()}
-    text = _objects(text_of(raw).str.replace(r"\.0+$", "", regex=True))
-    missing = is_missing(raw)
+    cleaned = text_of(raw)
+    text = _objects(cleaned.str.replace(r"\.0+$", "", regex=True))
+    missing = is_missing(raw, cleaned)
     unknown = ~missing & ~text.isin(lookup)
     if unknown.any():
         first = unknown.to_numpy().nonzero()[0][0]
@@ -450,4 +455,5 @@ def _cast(raw: pd.Series, dtype: str, factor: Decimal, locate: Callable[[int], s
         return pd.Series(to_dates(raw, locate), index=raw.index)
     if dtype == "BOOLEAN":
         return raw.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else bool(v)).astype("boolean")
-    return _objects(text_of(raw)).where(~is_missing(raw), None)
+    text = text_of(raw)
+    return _objects(text).where(~is_missing(raw, text), None)

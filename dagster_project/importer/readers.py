@@ -12,6 +12,7 @@ Input files are only ever opened for reading.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import re
 import zipfile
@@ -117,12 +118,30 @@ def read_grid(file: ExportFile) -> pd.DataFrame:
     if suffix in (".xlsx", ".xls"):
         grid = pd.read_excel(io.BytesIO(data), engine="calamine", header=None, dtype=object)
         return grid.map(_cell_text).astype("string[pyarrow]")
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     text = decode(data, file.location)
+    if not text.strip():
+        return pd.DataFrame()
     first_line = text.split("\n", 1)[0]
     separator = "\t" if "\t" in first_line else ","
-    # Arrow-backed strings: the engine's string cleaning then runs in Arrow compute.
-    return pd.read_csv(io.StringIO(text), sep=separator, header=None, dtype="string[pyarrow]",
-                       keep_default_na=False, na_filter=False, quotechar='"', engine="c")
+    width = len(next(csv.reader([first_line], delimiter=separator)))
+    # Arrow's reader (every column a string, quoted line breaks allowed), then Arrow-backed pandas
+    # strings: the engine's string cleaning runs in Arrow compute.
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(delimiter=separator, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as error:
+        raise ImportProblem(f"{file.location}: cannot be read as a {'tab' if separator == chr(9) else 'comma'}"
+                            f"-separated table: {error} (rule: file layout)") from None
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame.columns = range(frame.shape[1])
+    return frame
 
 
 def _cell_text(value: object) -> str:

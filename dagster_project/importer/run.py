@@ -265,8 +265,8 @@ def to_arrow(table: raw_contract.RawTable, frame: pd.DataFrame) -> pa.Table:
     arrays = {}
     for column in table.columns:
         values = frame[column.name]
-        values = values.astype(object).where(values.notna(), None)
-        arrays[column.name] = pa.array(values.tolist(), ARROW_TYPES[column.dtype])
+        arrays[column.name] = pa.array(values.astype(object).where(values.notna(), None), ARROW_TYPES[column.dtype],
+                                       from_pandas=True)
     schema = pa.schema([pa.field(c.name, ARROW_TYPES[c.dtype], nullable=c.nullable) for c in table.columns])
     return pa.table(arrays, schema=schema)
 

@@ -371,3 +371,16 @@ def test_a_free_vintage_names_what_it_cannot_fill(tmp_path):
     assert "financials.rd_salaries: download CSMAR FN_Fn060; a free" in message
     assert "patents: no rows (its rows come from CNKI patents (CNIPA bibliographic data) CNKI专利 or PatSnap" in message
     assert "financials.net_profit: download akshare (Eastmoney) stock_profit_sheet_by_report_em (field NETPROFIT)" in message
+
+
+def test_tushare_frames_keep_consolidated_annual_rows(tmp_path):
+    frame = pd.DataFrame({"ts_code": ["600519.SH", "600519.SH", "600519.SH", "000001.SZ"],
+                          "end_date": ["20201231", "20201231", "20200930", "20201231"],
+                          "report_type": ["1", "6", "1", "1"], "total_assets": ["100", "60", "90", "7"]})
+    _csv(tmp_path / "balancesheet.csv", frame)
+    spec = engine.load_profile("tushare")["tables"]["balancesheet"]
+    read = readers.read_csmar_like(list(readers.export_files(tmp_path)), "balancesheet", "ts_code", print)
+    prepared = engine.prepare_table("tushare", "balancesheet", spec, read)
+    assert prepared.frame.index.tolist() == [("600519", 2020), ("000001", 2020)]
+    assert prepared.frame["total_assets"].tolist() == ["100", "7"]
+    assert prepared.stats.dropped_by_rule == {"consolidated (report_type = 1)": 1, "annual period (end_date 1231)": 1}
