@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +21,6 @@ import pandas as pd
 import yaml
 
 from dagster_project import raw_contract
-from dagster_project.importer import readers
 from dagster_project.importer.readers import ImportProblem, VendorFrame
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
@@ -327,7 +326,7 @@ def _contract_type(table: raw_contract.RawTable, column: str) -> str:
     return table.column(column).dtype
 
 
-def _mapping_tables(mapping: dict) -> list[str]:
+def mapping_tables(mapping: dict) -> list[str]:
     tables = []
     for entry in ("field", "lines"):
         if entry in mapping:
@@ -335,7 +334,7 @@ def _mapping_tables(mapping: dict) -> list[str]:
     return tables
 
 
-def _describe(mapping: dict) -> str:
+def describe_mapping(mapping: dict) -> str:
     if "lines" in mapping:
         return f"{mapping['lines']} note lines classified as {mapping['category']}"
     text = mapping["field"]
@@ -362,7 +361,7 @@ def build_column(table: raw_contract.RawTable, column: str, mapping: dict, prepa
         values = values.where(~(covered & values.isna()), 0.0)
         if dtype == "INTEGER":
             values = values.round().astype("Int64")
-        return ColumnResult(values, f"{title} {_describe(mapping)}", mapping.get("unit", "count"))
+        return ColumnResult(values, f"{title} {describe_mapping(mapping)}", mapping.get("unit", "count"))
     table_name, field_name = mapping["field"].split(".", 1)
     source = prepared[table_name]
     if field_name not in source.frame.columns:
@@ -377,7 +376,7 @@ def build_column(table: raw_contract.RawTable, column: str, mapping: dict, prepa
         year = rows_index.get_level_values("fiscal_year")
         last_day = dates.groupby(np.asarray(year)).transform("max")
         values = (dates < last_day).astype("boolean")
-        return ColumnResult(values, f"{title} {_describe(mapping)}", "flag")
+        return ColumnResult(values, f"{title} {describe_mapping(mapping)}", "flag")
     if "only_when" in mapping:
         condition = _objects(text_of(_align(source, rows_index, mapping["only_when"]["field"])))
         raw = raw.where(condition.isin([str(v) for v in mapping["only_when"]["equals"]]), "")
@@ -394,7 +393,7 @@ def build_column(table: raw_contract.RawTable, column: str, mapping: dict, prepa
             raise ImportProblem(f"{table.name}.{column}: {mapping['times']} must be built before it (profile order)")
         values = (values * built[mapping["times"]].values).round(0)
         unit = f"{mapping.get('unit')} of {mapping['times']}, rounded to yuan"
-    return ColumnResult(values, f"{title} {_describe(mapping)}", unit)
+    return ColumnResult(values, f"{title} {describe_mapping(mapping)}", unit)
 
 
 def _align(source: PreparedTable, rows_index: pd.Index, field_name: str) -> pd.Series:

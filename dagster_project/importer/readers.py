@@ -254,7 +254,8 @@ def parse_wind_header(cell: str) -> WindHeader:
                       kind.group(1) if kind else None, unit.group(1) if unit else None)
 
 
-def read_wind(files: list[ExportFile], progress: Callable[[str], None]) -> tuple[list[pd.DataFrame], int]:
+def read_wind(files: list[ExportFile],
+              progress: Callable[[str], None]) -> tuple[list[tuple[list[WindHeader], pd.DataFrame]], int]:
     """Each Wind sheet as a grid with parsed headers (row 0 dropped) and its footer rows removed."""
     sheets, footers = [], 0
     for file in files:

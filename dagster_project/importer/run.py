@@ -180,7 +180,7 @@ def _build_contract_table(table: raw_contract.RawTable, sources, prepared_by_sou
             mapping = engine.load_profile(source.vendor).get("contract", {}).get(table.name, {}).get(
                 "columns", {}).get(column.name)
             for alternative in _alternatives(mapping) if mapping else []:
-                if all(t in prepared for t in engine._mapping_tables(alternative)):
+                if all(t in prepared for t in engine.mapping_tables(alternative)):
                     if alternative.get("times") and alternative["times"] not in built:
                         continue
                     try:
@@ -189,7 +189,7 @@ def _build_contract_table(table: raw_contract.RawTable, sources, prepared_by_sou
                     except ImportProblem as problem:  # collected, so one run names every problem
                         problems.append(str(problem))
                         result = MISSING
-                    for vendor_table in engine._mapping_tables(alternative):
+                    for vendor_table in engine.mapping_tables(alternative):
                         coverage.setdefault(f"{source.vendor}:{vendor_table}",
                                             _row_overlap(rows_index, prepared[vendor_table]))
                     break
