@@ -220,7 +220,8 @@ def prepare_table(vendor: str, name: str, spec: dict, vendor_frame: VendorFrame)
     frame = vendor_frame.frame
     stats = TableStats(table=name, files=vendor_frame.files, rows_read=len(frame) + vendor_frame.header_rows_dropped,
                        header_rows_dropped=vendor_frame.header_rows_dropped,
-                       footer_rows_dropped=vendor_frame.footer_rows_dropped)
+                       footer_rows_dropped=vendor_frame.footer_rows_dropped,
+                       dropped_by_rule=dict(vendor_frame.columns_dropped))
     key: list[str] = []
     needed = [f for f in (spec.get("code"), spec.get("period"), spec.get("id")) if f]
     for field_name in needed:
@@ -387,6 +388,8 @@ def build_column(table: raw_contract.RawTable, column: str, mapping: dict, prepa
     if "recode" in mapping:
         raw = _recode(raw, mapping["recode"], locate)
     unit = mapping.get("unit", table.column(column).unit)
+    if load_profile(vendor).get("layout") == "wind" and dtype == "DOUBLE":
+        unit = "元, converted from each Wind column's own [单位] (元/千元/万元/百万元/亿元)"
     values = _cast(raw, dtype, UNIT_FACTORS.get(mapping.get("unit", "元"), Decimal(1)), locate)
     if "times" in mapping:
         if mapping["times"] not in built:

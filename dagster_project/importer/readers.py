@@ -53,7 +53,7 @@ class VendorFrame:
     header_rows_dropped: int = 0
     footer_rows_dropped: int = 0
     dictionary: dict[str, str] = field(default_factory=dict)  # field -> Chinese name, from [DES]
-    units: dict[str, str] = field(default_factory=dict)  # column -> unit declared in the file
+    columns_dropped: dict[str, int] = field(default_factory=dict)  # rule -> columns the reader dropped
 
 
 def export_files(path: Path) -> Iterator[ExportFile]:

@@ -349,7 +349,7 @@ def write_wind(contract: dict[str, pd.DataFrame], folder: Path) -> None:
     snapshot["摘牌日期"] = snapshot["摘牌日期"].replace("", "--")
     snapshot.insert(0, "证券代码", _wind_code(snapshot.pop("stock_code")))
     footer = pd.DataFrame([{"证券代码": "数据来源：Wind"}])
-    (folder / "wind_firms.xlsx").write_bytes(_xlsx_bytes(pd.concat([snapshot, footer], ignore_index=True).fillna("")))
+    (folder / "wind_basic_info.xlsx").write_bytes(_xlsx_bytes(pd.concat([snapshot, footer], ignore_index=True).fillna("")))
 
     fields = {c: m for c, m in _field_map(profile, "financials").items() if m[0] == "WindPanel"}
     financials = contract["financials"]

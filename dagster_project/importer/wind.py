@@ -38,13 +38,14 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
     code_column = profile["code_column"]
     data_files = [f for f in files if f.name.lower().endswith(readers.DATA_SUFFIXES)]
     sheets, footers = readers.read_wind(data_files, progress)
-    panel_parts, snapshot_parts, dropped_columns, locations = [], [], 0, []
+    panel_parts, snapshot_parts, sheet_codes, dropped_columns, locations = [], [], [], 0, []
     for file, (headers, body) in zip(data_files, sheets):
         locations.append(file.location)
         names = [h.indicator for h in headers]
         if code_column not in names:
             raise ImportProblem(f"{file.location}: no {code_column!r} column in the Wind sheet (rule: Wind layout)")
         code = body[names.index(code_column)]
+        sheet_codes.append(code)
         snapshot = {code_column: code, "_file": body["_file"], "_row": body["_row"]}
         by_year: dict[int, dict[str, pd.Series]] = {}
         for position, header in enumerate(headers):
@@ -71,10 +72,12 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
                                              locations, footer_rows_dropped=footers)
     if panel_parts:
         panel = _merge_sheets(panel_parts, [code_column, "_period"])
-        first_seen = {code: i for i, code in enumerate(pd.unique(panel[code_column]))}
+        # Security-major in the order the sheets list the securities, years ascending.
+        first_seen = {code: i for i, code in enumerate(pd.unique(pd.concat(sheet_codes, ignore_index=True)))}
         panel = panel.sort_values([code_column, "_period"], key=lambda c: c.map(first_seen) if c.name == code_column
-                                  else c, kind="stable").reset_index(drop=True)  # security-major, years ascending
-        frames["WindPanel"] = VendorFrame("WindPanel", panel, locations, footer_rows_dropped=footers)
+                                  else c, kind="stable").reset_index(drop=True)
+        frames["WindPanel"] = VendorFrame("WindPanel", panel, locations, footer_rows_dropped=footers,
+                                          columns_dropped={"columns not 合并报表 (consolidated)": dropped_columns})
     return frames
 
 
