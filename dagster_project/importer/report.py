@@ -44,5 +44,7 @@ def render_markdown(report: ImportReport) -> str:
               f"{m.get('patents_with_a_matched_applicant', 0):.1%}. Routes available: "
               f"{', '.join(m.get('routes_available', [])) or 'none'}; names matched by route: {m.get('names_matched_by_route', {})}."]
     if report.not_filled:
-        lines += ["", "## What this free vintage cannot fill", ""] + [f"- {gap}" for gap in report.not_filled]
+        lines += ["", "## What a free (tushare/akshare) vintage cannot fill", "",
+                  "A free source alone stops at these; in this import they came from the other sources "
+                  "(see the column table):", ""] + [f"- {gap}" for gap in report.not_filled]
     return "\n".join(lines) + "\n"

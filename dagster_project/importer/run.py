@@ -295,7 +295,7 @@ def import_vintage(sources: list[engine.Source], vintage_id: str, landing_dir: P
         raise FileExistsError(f"vintage folder {target} already exists; refusing to overwrite it")
     report = ImportReport(vintage_id=vintage_id, sources=[f"{s.vendor}:{s.path}" for s in sources])
     frames = build_tables(sources, say, report)
-    if {s.vendor for s in sources} <= FREE_VENDORS:
+    if {s.vendor for s in sources} & FREE_VENDORS:  # a free source alone would stop at these
         report.not_filled = list(FREE_PATH_GAPS)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.importing-{os.getpid()}"

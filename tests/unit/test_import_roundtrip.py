@@ -62,6 +62,16 @@ def test_wind_supplies_the_columns_it_carries_when_listed_first(vintage_and_down
     assert "`governance.board_size` | CSMAR CG_Ybasic.Y1101a" in report
 
 
+def test_a_mixed_free_import_marks_what_the_free_source_cannot_fill(vintage_and_downloads, tmp_path):
+    _, downloads = vintage_and_downloads
+    target = import_vintage([parse_source(f"{v}:{downloads / v}") for v in ("akshare", "csmar", "cnki")], "free",
+                            tmp_path)
+    report = (target / "import_report.md").read_text(encoding="utf-8")
+    assert "## What a free (tushare/akshare) vintage cannot fill" in report
+    assert "- governance.chair_ceo_duality" in report
+    assert "`financials.total_assets` | akshare (Eastmoney) stock_balance_sheet_by_report_em.TOTAL_ASSETS" in report
+
+
 def test_vendor_downloads_are_deterministic(vintage_and_downloads, tmp_path, digest):
     vintage, downloads = vintage_and_downloads
     write_vendor_downloads(vintage.tables, ["csmar", "cnki", "wind", "patsnap", "akshare"], tmp_path)
