@@ -290,6 +290,10 @@ def import_vintage(sources: list[engine.Source], vintage_id: str, landing_dir: P
 
     say = progress or (lambda message: None)
     started = time.perf_counter()
+    from dagster_project.synthetic.vintage import _VINTAGE_ID_PATTERN  # one rule for vintage folder names
+
+    if not _VINTAGE_ID_PATTERN.match(vintage_id):
+        raise ImportProblem(f"--vintage {vintage_id!r} must be a plain folder name (letters, digits, '.', '_', '-')")
     target = Path(landing_dir) / vintage_id
     if target.exists():
         raise FileExistsError(f"vintage folder {target} already exists; refusing to overwrite it")

@@ -252,7 +252,6 @@ def test_ambiguous_rows_name_file_rows_field_and_rule(editable, tmp_path):
 
 
 def test_a_failed_import_writes_nothing_and_leaves_inputs_untouched(editable, tmp_path, digest):
-    before = digest(editable)
     (editable / "cnki" / "CNKI专利导出.zip").unlink()
     before = digest(editable)
     with pytest.raises(ImportProblem, match=r"cnki: no file of the cnki profile's tables found"):
@@ -344,6 +343,8 @@ def test_cli_import_error_is_one_clear_message(tmp_path):
     out = _cli("import", "--from", f"csmar:{tmp_path / 'empty'}", "--vintage", "x", "--landing", str(tmp_path / "l"))
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "no file of the csmar profile's tables found" in out.stderr and "nothing was written" in out.stderr
+    traversal = _cli("import", "--from", f"csmar:{tmp_path}", "--vintage", "../x", "--landing", str(tmp_path / "l"))
+    assert traversal.returncode == 2 and "must be a plain folder name" in traversal.stderr
     bad = _cli("import", "--from", "nosuchvendor:/tmp", "--vintage", "x", "--landing", str(tmp_path / "l"))
     assert bad.returncode == 2 and "no profile 'nosuchvendor': choose one of akshare, cnki, csmar" in bad.stderr
 
