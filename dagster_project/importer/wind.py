@@ -58,7 +58,10 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
                 dropped_columns += 1
                 continue
             values = _to_yuan_text(body[position], header.unit, f"{file.location}, column {position + 1}")
-            by_year.setdefault(header.year, {})[header.indicator] = values  # a repeated column: the last wins
+            year_columns = by_year.setdefault(header.year, {})
+            if header.indicator in year_columns:  # a column exported twice: its last non-empty value wins
+                values = values.where(values.astype(str) != "", year_columns[header.indicator])
+            year_columns[header.indicator] = values
         snapshot_parts.append(pd.DataFrame(snapshot))
         for year, columns in by_year.items():
             part = pd.DataFrame({code_column: code, "_period": f"{year}-12-31", **columns,

@@ -173,6 +173,8 @@ def test_wind_multi_line_header_units_and_footer(tmp_path):
         "营业总收入\n[报告期] 2018年报\n[报表类型] 母公司报表\n[单位] 元": ["1", "1", ""],
         "资产总计\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 亿元": ["2.5", "3", ""],
     })
+    repeated = "资产总计\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 元"
+    sheet = pd.concat([sheet, pd.DataFrame({repeated: ["1", "", ""]})], axis=1)  # a column exported twice
     _csv(tmp_path / "wind.csv", sheet, "utf-8-sig")
     header = readers.parse_wind_header(sheet.columns[2])
     assert (header.indicator, header.year, header.statement_type, header.unit) == ("营业总收入", 2018, "合并报表", "万元")
@@ -182,7 +184,7 @@ def test_wind_multi_line_header_units_and_footer(tmp_path):
     panel = tables["WindPanel"].frame
     assert tables["WindPanel"].footer_rows_dropped == 1
     assert panel["营业总收入"].tolist() == ["12345678.0000", ""]  # 1,234.5678 万元, the parent column ignored
-    assert panel["资产总计"].tolist() == ["250000000.0", "300000000"]
+    assert panel["资产总计"].tolist() == ["1", "300000000"]  # a repeated column: its last non-empty value
     assert panel["_period"].unique().tolist() == ["2018-12-31"]
 
 
