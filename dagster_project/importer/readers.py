@@ -194,7 +194,7 @@ def strip_prefix(columns: list[str], table: str) -> list[str]:
 def read_csmar_like(files: list[ExportFile], table: str, code_field: str | None,
                     progress: Callable[[str], None]) -> VendorFrame:
     """Concatenate a table's (split) files; drop extra header rows and unit rows; keep row numbers."""
-    frames, header_dropped, dictionary, locations = [], 0, {}, []
+    frames, header_dropped, footer_dropped, dictionary, locations = [], 0, 0, {}, []
     data_files = [f for f in files if DES_MARKER not in f.name]
     for file in files:
         if DES_MARKER in file.name:
@@ -217,11 +217,17 @@ def read_csmar_like(files: list[ExportFile], table: str, code_field: str | None,
             first = int(is_data.to_numpy().argmax()) if is_data.any() else len(body)
             header_dropped += first
             body = body.iloc[first:]
+        cells = body.drop(columns=["_row", "_file"])
+        blank = (cells.apply(lambda c: c.astype("string[pyarrow]").fillna("").str.strip() == "").all(axis=1)
+                 if len(cells.columns) else None)
+        if blank is not None and blank.any():  # spreadsheet padding rows: not data
+            footer_dropped += int(blank.sum())
+            body = body[~blank.to_numpy()]
         frames.append(body)
         locations.append(file.location)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return VendorFrame(table=table, frame=frame, files=locations, header_rows_dropped=header_dropped,
-                       dictionary=dictionary)
+                       footer_rows_dropped=footer_dropped, dictionary=dictionary)
 
 
 def _split_number(name: str) -> int:

@@ -57,10 +57,10 @@ def _read_table(folder: Path, table: str, code: str | None = "Stkcd") -> pd.Data
 
 def test_three_header_rows_are_dropped_and_counted(tmp_path):
     frame = pd.DataFrame([["证券代码", "会计期间", "资产总计"], ["没有单位", "没有单位", "元"],
-                          ["1", "2020-12-31", "100"]], columns=["Stkcd", "Accper", "A001000000"])
+                          ["1", "2020-12-31", "100"], ["", "", ""]], columns=["Stkcd", "Accper", "A001000000"])
     _csv(tmp_path / "FS_Combas.csv", frame)
     read = readers.read_csmar_like(list(readers.export_files(tmp_path)), "FS_Combas", "Stkcd", print)
-    assert read.header_rows_dropped == 2
+    assert read.header_rows_dropped == 2 and read.footer_rows_dropped == 1  # the blank padding row
     assert read.frame[["Stkcd", "A001000000"]].values.tolist() == [["1", "100"]]
     assert read.frame["_row"].tolist() == [4]  # the file's own line number, for error messages
 
