@@ -45,6 +45,18 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     landing = Path(args.landing).resolve() if args.landing else settings.landing_dir()
     started = time.perf_counter()
+    if args.as_vendors:
+        from dagster_project.importer.synth_downloads import synth_downloads
+
+        out = synth_downloads(
+            [v.strip() for v in args.as_vendors.split(",") if v.strip()],
+            Path(args.out) if args.out else None, vintage_id=args.vintage or DEFAULT_VINTAGE_ID,
+            seed=DEFAULT_SEED if args.seed is None else args.seed, scale=1.0 if args.scale is None else args.scale,
+            progress=_say)
+        _say(f"vendor downloads written to {out} in {time.perf_counter() - started:.1f} s; import them with "
+             f"nqp import " + " ".join(f"--from {p.name}:{p}" for p in sorted(out.iterdir()) if p.is_dir())
+             + " --vintage ID")
+        return 0
     if args.next_of:
         from dagster_project.synthetic.next_vintage import generate_next_vintage
 
@@ -63,6 +75,25 @@ def cmd_synth(args: argparse.Namespace) -> int:
     )
     _say(f"synthetic vintage written to {path} in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from dagster_project.importer.readers import ImportProblem
+    from dagster_project.importer.run import import_vintage, parse_source
+
+    landing = Path(args.landing).resolve() if args.landing else settings.landing_dir()
+    try:
+        import_vintage([parse_source(s) for s in args.sources], args.vintage, landing, progress=_say)
+    except ImportProblem as problem:
+        print(f"nqp import: error: {problem}\nnothing was written to {landing}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from dagster_project.importer.fetch import fetch_akshare
+
+    return fetch_akshare(args.codes, Path(args.out), progress=_say)
 
 
 def _ensure_default_vintage() -> None:
@@ -179,7 +210,23 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--next-of", default=None, metavar="VINTAGE_DIR",
                        help="write the next vintage of this one instead: one more fiscal year, 2%% of history "
                        "revised (default id: its id a year later, e.g. 2025-06)")
+    synth.add_argument("--as", dest="as_vendors", default=None, metavar="VENDORS",
+                       help="write the vintage as vendor downloads instead (csmar,cnki,wind,patsnap,akshare; comma-separated)")
+    synth.add_argument("--out", default=None, help="folder for --as downloads (default data/downloads/<vintage>)")
     synth.set_defaults(handler=cmd_synth)
+
+    imp = commands.add_parser("import", help="turn vendor downloads (CSMAR, Wind, CNKI, ...) into a vintage")
+    imp.add_argument("--from", dest="sources", action="append", required=True, metavar="VENDOR:PATH",
+                     help="a vendor profile and a folder, file or zip; repeat to mix sources (first wins per column)")
+    imp.add_argument("--vintage", required=True, help="vintage id: the folder data/landing/<ID> to create")
+    imp.add_argument("--landing", default=None, help="landing folder (default data/landing)")
+    imp.set_defaults(handler=cmd_import)
+
+    fetch = commands.add_parser("fetch", help="save raw akshare frames for `nqp import --from akshare:FOLDER`")
+    fetch.add_argument("source", choices=("akshare",))
+    fetch.add_argument("codes", nargs="+", help="six-digit stock codes")
+    fetch.add_argument("--out", default="data/downloads/akshare")
+    fetch.set_defaults(handler=cmd_fetch)
 
     run = commands.add_parser(
         "run", help="generate the default vintage if none; build, audit and publish each waiting vintage")
