@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,19 @@ _PARQUET_COMPATIBLE = {
 
 _EXAMPLES_IN_MESSAGE = 5
 
+VINTAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+"""A vintage id (its landing folder's name): a letter or digit, then up to 63 letters, digits, '.', '_', '-'.
+
+The id becomes a folder, a file-name part (archives, reports) and a value in SQL and
+Markdown, so path separators, quotes, spaces and control characters are refused. Ids
+sort as text, and the newest must sort last: '2024-06' < '2025-06'.
+"""
+_VINTAGE_ID = re.compile(VINTAGE_ID_PATTERN)
+
+# Refusals about the folder rather than its files: recorded without a fingerprint, so the
+# same files are built once the folder is put right.
+FOLDER_RULES = ("vintage_id", "symlinked_vintage", "incomplete_vintage")
+
 
 class VintageContractError(ValueError):
     """A vintage breaks the raw data contract; the message names file, row, column and rule.
@@ -73,6 +87,18 @@ class LoadReport:
     row_counts: dict[str, int]
     fingerprint: str
     is_synthetic: bool
+
+
+def check_vintage_id(vintage_id: str) -> str:
+    """``vintage_id`` itself if it matches :data:`VINTAGE_ID_PATTERN`, else VintageContractError (rule vintage_id)."""
+    if not _VINTAGE_ID.fullmatch(vintage_id):
+        raise VintageContractError(
+            f"vintage id {vintage_id!r} is not allowed (rule: vintage_id): use 1-64 letters, digits, '.', '_' or '-', "
+            f"starting with a letter or digit (pattern {VINTAGE_ID_PATTERN}); no path separators, quotes, spaces "
+            f"or control characters",
+            rule="vintage_id", file=repr(vintage_id),
+        )
+    return vintage_id
 
 
 def is_complete_vintage(folder: Path) -> bool:
@@ -200,14 +226,39 @@ def _check_values(conn: duckdb.DuckDBPyConnection, relation: str, table: RawTabl
                 )
 
 
+def check_landing_folder(folder: Path) -> None:
+    """Refuse a vintage folder that is a symbolic link, or whose name is not a valid vintage id.
+
+    A symlink would be loaded under its target's name while the run asked for the link's,
+    and a landing file must be the delivered file itself (inputs are never modified, and
+    a link's target may change under a run). Copy the folder instead.
+    """
+    check_vintage_id(folder.name)
+    if folder.is_symlink():
+        raise VintageContractError(
+            f"{folder}: the vintage folder is a symbolic link to {folder.readlink()} (rule: symlinked_vintage); "
+            f"deliver the files themselves: copy the folder into the landing folder under its vintage id",
+            rule="symlinked_vintage", file=folder.name,
+        )
+    linked = sorted(p.name for p in folder.iterdir() if p.is_symlink()) if folder.is_dir() else []
+    if linked:
+        raise VintageContractError(
+            f"{folder}: file(s) {', '.join(linked)} are symbolic links (rule: symlinked_vintage); "
+            f"deliver the files themselves",
+            rule="symlinked_vintage", file=f"{folder.name}/{linked[0]}", failing_count=len(linked),
+        )
+
+
 def validate_vintage(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Path]:
     """Check a vintage folder against the contract; return the file of each table."""
+    check_landing_folder(folder)
     if not folder.is_dir():
         raise VintageContractError(f"{folder}: vintage folder does not exist", rule="vintage_folder", file=str(folder))
     if not (folder / READY_MARKER).exists():
         raise VintageContractError(
-            f"{folder}: no {READY_MARKER} marker; a vintage is complete only once {READY_MARKER} is written",
-            rule="ready_marker", file=f"{folder.name}/{READY_MARKER}",
+            f"{folder}: no {READY_MARKER} marker (rule: incomplete_vintage); a vintage is complete only once "
+            f"{READY_MARKER} is written, last, after every file",
+            rule="incomplete_vintage", file=f"{folder.name}/{READY_MARKER}",
         )
     files: dict[str, Path] = {}
     for table in RAW_TABLES:
@@ -235,7 +286,8 @@ def validate_vintage(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str,
 
 def load_vintage(conn: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadReport:
     """Validate and append one vintage to ``raw``; idempotent for identical content."""
-    vintage_dir = Path(vintage_dir).resolve()
+    vintage_dir = Path(vintage_dir).absolute()
+    check_landing_folder(vintage_dir)
     vintage_id = vintage_dir.name
     ensure_raw_schema(conn)
     fingerprint = vintage_fingerprint(vintage_dir)
