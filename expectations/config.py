@@ -108,6 +108,26 @@ class QualityTolerances(BaseModel):
         description="upper bound of the same ratio: one added year plus new listings (see row_count_max_ratio)",
     )
 
+    unit_ratio_band: float = Field(
+        default=20.0,
+        description=(
+            "the median of |amount| / total assets (or / operating income) of each financial column may lie "
+            "this factor above or below its typical level (expectations/raw_financials.py UNIT_SCALES): wide "
+            "enough for real differences between samples and years (the 5-95% range of firms spans a factor "
+            "of about 10, their median far less), narrow enough that the smallest unit slip, 1k yuan (x1,000), "
+            "falls outside; clean vintages sit within a factor of 1.6 of the levels (docs/data_quality.md)"
+        ),
+    )
+    min_median_share_pct: float = Field(
+        default=2.0,
+        description=(
+            "median of a percent column (top1_share_pct) must be at least this: the largest shareholder of the "
+            "median A-share firm holds about 31% (paper Table 3: Top1 mean 0.330, median 0.310, minimum 0.080 "
+            "as a fraction, i.e. 33%, 31%, 8%); a column delivered as a "
+            "fraction has a median of at most 1"
+        ),
+    )
+
     @property
     def min_median_total_assets(self) -> float:
         return math.exp(self.min_median_ln_total_assets)

@@ -23,6 +23,13 @@ FIRST_YEAR = 2013  # two years before the sample, for lagged counts (docs/raw_da
 # serial + '.' + check character: the 12-digit format CNIPA uses since 2003.
 APPLICATION_NUMBER_PATTERN = r"^CN(?:19|20)\d{2}[1-9]\d{7}\.[0-9X]$"
 IPC_PATTERN = r"^[A-H]\d{2}[A-Z] \d{1,4}/\d{1,6}$"  # 'G06N 3/08' (docs/raw_data.md)
+_IPC_CODE = IPC_PATTERN.strip("^$")
+# All codes, ';'-separated: an upper-case 'G06N 3/08' each, so the AI and green IPC groups match.
+IPC_LIST_PATTERN = rf"^{_IPC_CODE}(?:;{_IPC_CODE})*$"
+# Applicant lists are split on the ASCII ';' of the contract. A full-width '；' or an
+# enumeration comma '、' (Chinese-locale exports) would leave several applicants in one
+# name that matches no firm, silently lowering the matched-applicant share.
+FOREIGN_LIST_SEPARATORS = r"[；、，]"
 
 
 def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
@@ -69,6 +76,19 @@ def suite(facts: VintageFacts, tolerances: QualityTolerances):
             column="application_date",
             min_value=pd.Timestamp(EARLIEST_PATENT_APPLICATION),
             max_value=pd.Timestamp(facts.reference_date),
+        )
+    )
+    built.add_expectation(
+        expect.ExpectColumnValuesToMatchRegex(
+            column="ipc_codes", regex=IPC_LIST_PATTERN,
+            meta={"why": "every code upper-case in 'G06N 3/08' form, ';'-separated, or no AI or green IPC group "
+                         "can match it"},
+        )
+    )
+    built.add_expectation(
+        expect.ExpectColumnValuesToNotMatchRegex(
+            column="applicants", regex=FOREIGN_LIST_SEPARATORS,
+            meta={"why": "applicant lists are separated by the ASCII ';' only (not by a full-width '；', '、' or '，')"},
         )
     )
     add_year_coverage_rule(built, TABLE, "application_year", FIRST_YEAR, facts)

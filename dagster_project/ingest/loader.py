@@ -42,11 +42,22 @@ _PARQUET_COMPATIBLE = {
     "VARCHAR": {"VARCHAR"},
     "DOUBLE": {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DECIMAL"},
     "INTEGER": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT"},
-    "DATE": {"DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"},
+    # A timestamp is not a date: casting one keeps its UTC day, so a Beijing-midnight
+    # timestamp (16:00 UTC the day before) would shift every date by one. Refused.
+    "DATE": {"DATE"},
     "BOOLEAN": {"BOOLEAN"},
 }
 
 _EXAMPLES_IN_MESSAGE = 5
+
+# Dates vendors and spreadsheets write for "unknown": the Excel and Unix epochs, the
+# first and last days of the range of common date types, round far-future sentinels.
+# No real incorporation, listing, delisting or patent application falls on them.
+# ('0000-00-00' cannot be read as a date at all and breaks rule column_type.)
+PLACEHOLDER_DATES = (
+    "0001-01-01", "1899-12-30", "1899-12-31", "1900-01-01", "1970-01-01",
+    "2099-12-31", "2100-01-01", "2999-12-31", "9999-12-31",
+)
 
 VINTAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 """A vintage id (its landing folder's name): a letter or digit, then up to 63 letters, digits, '.', '_', '-'.
@@ -189,10 +200,12 @@ def _check_columns(path: Path, table: RawTable, found: dict[str, str], display: 
         actual = _base_type(found[column.name])
         # An all-null Parquet column has the NULL type; the not-null rule judges it.
         if actual != "NULL" and actual not in _PARQUET_COMPATIBLE[column.dtype]:
+            rule = "date_with_time" if column.dtype == "DATE" and actual.startswith("TIMESTAMP") else "column_type"
             raise VintageContractError(
                 f"{display}: column {column.name} has type {found[column.name]}, expected {column.dtype} "
-                f"(rule: column_type)",
-                rule="column_type", file=display, column=column.name,
+                f"(rule: {rule})" + ("; a timestamp is refused, not truncated to its UTC day: write dates"
+                                     if rule == "date_with_time" else ""),
+                rule=rule, file=display, column=column.name,
             )
 
 
@@ -210,6 +223,25 @@ def _check_values(conn: duckdb.DuckDBPyConnection, relation: str, table: RawTabl
         ]
         if not column.nullable:
             failures.append(("not_null", text_null, "required value is empty"))
+        if column.dtype == "DOUBLE":
+            # NaN and infinities are not missing values: they pass every cast and comparison
+            # rule and then poison means and logs. An unknown amount is delivered empty (NULL).
+            failures.append((
+                "non_finite", f"not isfinite(try_cast({name} as DOUBLE))",
+                "NaN or an infinity; deliver an unknown amount as an empty value (NULL)",
+            ))
+        if column.dtype == "DATE":
+            # CSV text such as '2020-03-01 16:00:00' would be truncated to its day.
+            failures.append((
+                "date_with_time",
+                f"cast(try_cast({name} as TIMESTAMP) as TIME) <> TIME '00:00:00'",
+                "a timestamp with a time of day where the contract says DATE; it would be truncated",
+            ))
+            placeholders = ", ".join(f"DATE '{day}'" for day in PLACEHOLDER_DATES)
+            failures.append((
+                "placeholder_date", f"try_cast({name} as DATE) in ({placeholders})",
+                "a placeholder date standing for 'unknown'; deliver an unknown date as an empty value (NULL)",
+            ))
         for rule, predicate, meaning in failures:
             count, examples = conn.execute(
                 f"""

@@ -45,22 +45,40 @@ class QualityCheckConfig(Config):
     tolerances: dict[str, float] = Field(
         default_factory=dict, description="overrides of expectations.config.QualityTolerances fields, by name"
     )
+    acknowledged_warnings: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "vintage id -> rules (an expectation's meta rule, else its GX type) whose warnings were reviewed "
+            "for that vintage; they are still raised, marked acknowledged, and recorded in ops.alerts"
+        ),
+    )
 
     def resolved(self) -> QualityTolerances:
         return QualityTolerances(**self.tolerances)
 
 
-def outcome_alerts(outcome: SuiteOutcome, vintage_id: str, asset: AssetKey) -> list[Alert]:
-    """One alert per failed expectation of a suite."""
+def outcome_alerts(
+    outcome: SuiteOutcome, vintage_id: str, asset: AssetKey, acknowledged: tuple[str, ...] = ()
+) -> list[Alert]:
+    """One alert per failed expectation of a suite; ``acknowledged`` warnings say so in their message."""
     files = ", ".join(outcome.source_files) or None
+
+    def message(failure) -> str:
+        text = failure.message(outcome.table)
+        if failure.severity != "warning":
+            return text
+        if failure.check in acknowledged:
+            return f"WARNING (acknowledged for vintage {vintage_id} in run config): {text}"
+        return f"WARNING (published; acknowledge with acknowledged_warnings {{{vintage_id!r}: [{failure.check!r}]}}): {text}"
+
     return [
         Alert(
             vintage_id=vintage_id,
             asset="/".join(asset.path),
             rule=failure.rule,
-            severity="error",
+            severity=failure.severity,
             failing_count=failure.unexpected_count,
-            message=failure.message(outcome.table),
+            message=message(failure),
             examples=failure.examples,
             file=files,
             column=", ".join(failure.columns) or None,
@@ -71,19 +89,21 @@ def outcome_alerts(outcome: SuiteOutcome, vintage_id: str, asset: AssetKey) -> l
 
 def _result(
     context: AssetCheckExecutionContext, ops: OpsStore, outcome: SuiteOutcome, vintage_id: str, asset: AssetKey,
-    started: float, extra: dict | None = None,
+    started: float, extra: dict | None = None, acknowledged: tuple[str, ...] = (),
 ) -> AssetCheckResult:
-    alerts = outcome_alerts(outcome, vintage_id, asset)
+    alerts = outcome_alerts(outcome, vintage_id, asset, acknowledged)
     alert_files = raise_alerts(alerts, ops=ops, log=context.log, run_id=context.op_execution_context.run_id)
+    # Warnings only: the check fails with severity WARN, which does not block what follows.
     return AssetCheckResult(
-        passed=outcome.success,
-        severity=AssetCheckSeverity.ERROR,
+        passed=not outcome.failures,
+        severity=AssetCheckSeverity.ERROR if not outcome.success else AssetCheckSeverity.WARN,
         metadata={
             "vintage_id": vintage_id,
             "table": outcome.table,
             "rows": outcome.rows,
             "expectations_evaluated": outcome.evaluated,
             "expectations_failed": len(outcome.failures),
+            "warnings": sum(f.severity == "warning" for f in outcome.failures),
             "failing_rows": sum(f.unexpected_count for f in outcome.failures),
             "failures": MetadataValue.md("\n".join(f"- {a.message}" for a in alerts) or "none"),
             "failed_expectations": MetadataValue.json([
@@ -118,7 +138,8 @@ def _raw_check(table_name: str):
             f"compared with previous vintage {facts.previous_vintage_id}" if facts.previous_vintage_id
             else "first vintage: no row-count or revision comparison"
         )
-        return _result(context, ops, outcome, vintage_id, asset, started, {"previous_vintage": note})
+        return _result(context, ops, outcome, vintage_id, asset, started, {"previous_vintage": note},
+                       tuple(config.acknowledged_warnings.get(vintage_id, ())))
 
     return check
 
@@ -173,7 +194,8 @@ def gx_fct_firm_years(
         frame, "marts.fct_firm_years", lambda: fct_firm_years_suite(facts, tolerances), KEY_COLUMNS
     )
     note = f"compared with published vintage {previous_vintage}" if previous_vintage else "no earlier publication"
-    return _result(context, ops, outcome, vintage_id, FIRM_YEARS, started, {"previous_vintage": note})
+    return _result(context, ops, outcome, vintage_id, FIRM_YEARS, started, {"previous_vintage": note},
+                   tuple(config.acknowledged_warnings.get(vintage_id, ())))
 
 
 QUALITY_CHECKS = [*RAW_CHECKS, gx_fct_firm_years]
