@@ -128,6 +128,55 @@ class QualityTolerances(BaseModel):
         ),
     )
 
+    # Against the previous vintage, per stratum (expectations/drift.py). Each bound is set
+    # from the clean-to-clean variation measured between `nqp synth --next-of` vintages at
+    # scales 0.05, 0.25 and 1 (bench/quality_margins.py; numbers in docs/data_quality.md).
+    drift_min_stratum_rows: float = Field(
+        default=30,
+        description="distribution measures skip strata with fewer rows than this in the previous vintage",
+    )
+    drift_min_rows_ratio: float = Field(
+        default=0.97,
+        description=(
+            "rows of a stratum (year, province, industry, patent type) the previous vintage covered, new / "
+            "previous, lower bound: history is revised, not deleted (clean refreshes: exactly 1.0)"
+        ),
+    )
+    drift_max_rows_ratio: float = Field(
+        default=1.5,
+        description=(
+            "upper bound of the same ratio: late filings fill recent patent years in (CNIPA publishes 18 "
+            "months after filing) and new listings add firms, but not half a stratum again"
+        ),
+    )
+    drift_min_new_year_rows_ratio: float = Field(
+        default=0.8,
+        description=(
+            "rows of the newest year / rows of the previous vintage's last year: a complete year holds about "
+            "as many firm-years as the one before (clean: 0.99-1.01); an incomplete delivery far fewer"
+        ),
+    )
+    drift_max_ln_location_shift: float = Field(
+        default=0.25,
+        description=(
+            "|change of the median of ln(value)| within a stratum both vintages cover (a factor of 1.28): "
+            "revisions of 2% of firm-years by 1-5% move it by at most 0.03 in strata of 30-60 firm-years, "
+            "where the median jumps between neighbouring firms; a unit slip moves it by ln 1000 = 6.9 or "
+            "more, a swapped column by whole units"
+        ),
+    )
+    drift_max_ln_scale_shift: float = Field(
+        default=0.25,
+        description="|change of the interquartile range of ln(value)| within a stratum, as the location bound",
+    )
+    drift_max_share_shift: float = Field(
+        default=0.05,
+        description=(
+            "|change of the share of zeros (or of nulls)| of a column within a stratum: a field the vendor "
+            "stopped filling or started zero-filling moves it by whole tens of percent"
+        ),
+    )
+
     @property
     def min_median_total_assets(self) -> float:
         return math.exp(self.min_median_ln_total_assets)

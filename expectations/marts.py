@@ -26,6 +26,26 @@ INDICATORS = (
 )
 KEY_COLUMNS = ("stock_code", "fiscal_year")
 
+# A model variable constant over the whole sample makes every regression singular
+# (numpy's "LinAlgError: Singular matrix" deep inside an estimator). The marts check
+# refuses the vintage first, naming the variable and where in the raw data it comes from.
+CONSTANT_CAUSES: dict[str, str] = {
+    "ai_patent": "raw.patents.ipc_codes matched no AI IPC group (seed ai_ipc_groups); check the case and format "
+                 "of ipc_codes ('G06N 3/08', ';'-separated)",
+    "ai": "no raw.patents title or abstract matched the AI keyword dictionary (seed ai_keywords); check the "
+          "encoding and the script (simplified Chinese) of title and abstract",
+    "ai_did": "no firm ever filed an AI patent, or every firm did from the start; see ai and ai_patent",
+    "green": "raw.patents.ipc_codes matched no green IPC code (seed green_ipc_codes); check the format of ipc_codes",
+    "roa": "raw.financials.net_profit / total_assets is the same for every firm-year; check net_profit",
+    "size": "raw.financials.total_assets is the same for every firm-year",
+    "top1": "raw.governance.top1_share_pct is the same for every firm-year",
+    "lev": "raw.financials.total_liabilities / total_assets is the same for every firm-year",
+    "inde": "raw.governance.independent_directors / board_size is the same for every firm-year",
+    "age": "raw.firms.incorporation_date gives every firm the same age; check for a placeholder date",
+    "both": "raw.governance.chair_ceo_duality is the same for every firm-year",
+    "sa_abs": "the SA index (size and age) is constant; see size and age",
+}
+
 RANGES: dict[str, tuple[float | None, float | None]] = {
     "fiscal_year": (2015, 2023),
     "ai": (0, 10),
@@ -107,6 +127,15 @@ def fct_firm_years_suite(facts: MartFacts | None = None, tolerances: QualityTole
         suite.add_expectation(expect.ExpectColumnValuesToBeInSet(column=column, value_set=[0, 1]))
     for column, (low, high) in RANGES.items():
         suite.add_expectation(expect.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
+    for column in (*MODEL_VARIABLES, *INDICATORS):
+        cause = CONSTANT_CAUSES.get(column, "check the raw columns it is computed from (docs/transformations.md)")
+        suite.add_expectation(
+            expect.ExpectColumnStdevToBeBetween(
+                column=column, min_value=0, strict_min=True,
+                meta={"rule": "constant_model_variable",
+                      "why": f"{column} is the same for every firm-year, so every model using it is singular: {cause}"},
+            )
+        )
     if facts is None:
         return suite
     for column, (low, high) in facts.winsor_bounds.items():

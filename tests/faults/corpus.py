@@ -344,6 +344,29 @@ def _lowercase_ipc(frame: pd.DataFrame) -> None:
     frame["ipc_codes"] = frame["ipc_codes"].str.lower()
 
 
+def _drop_province_year(frame: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """The firm-years of the largest province in 2019: a hole the total row count hardly shows."""
+    firms = read_table(folder, "firms")
+    largest = firms["province_code"].value_counts().index[0]
+    codes = set(firms.loc[firms["province_code"] == largest, "stock_code"])
+    return frame[~(frame["stock_code"].isin(codes) & (frame["fiscal_year"] == 2019))]
+
+
+def _province_year_hole(folder: Path) -> None:
+    write_table(folder, "financials", _drop_province_year(read_table(folder, "financials"), folder))
+
+
+def _unit_slip_in_one_year(frame: pd.DataFrame) -> None:
+    """R&D in 10k yuan for fiscal 2016 only: the pooled median hardly moves, that year's does."""
+    year = frame["fiscal_year"] == 2016
+    for column in ("rd_expense", "rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_direct_inputs"):
+        frame.loc[year, column] = frame.loc[year, column] / 10_000
+
+
+def _zero_filled(frame: pd.DataFrame) -> None:
+    frame["bachelor_staff"] = frame["bachelor_staff"].fillna(0)
+
+
 CASH_FLOW_COLUMNS = ("operating_cash_outflows", "cash_paid_goods_services", "cash_paid_employees")
 RD_COLUMNS = ("rd_expense", "rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_direct_inputs")
 
@@ -372,6 +395,15 @@ SEMANTIC_MUTATIONS: tuple[Mutation, ...] = (
     Mutation("fullwidth_applicant_separators", "applicant lists separated by the full-width '；'",
              edit("patents", _fullwidth_separators), "gx_raw_patents", "expect_column_values_to_not_match_regex",
              "applicants"),
+    # Against the previous vintage, per stratum (expectations/drift.py).
+    Mutation("province_year_hole", "financials of the largest province missing for 2019 only",
+             _province_year_hole, "gx_raw_financials", "expect_column_values_to_be_between", "rows_ratio"),
+    Mutation("unit_slip_in_one_year", "R&D items of fiscal 2016 in 10k yuan, every other year in yuan",
+             edit("financials", _unit_slip_in_one_year), "gx_raw_financials", "expect_column_values_to_be_between",
+             "ln_median_shift"),
+    Mutation("undisclosed_as_zero", "bachelor_staff: undisclosed values delivered as 0 instead of empty",
+             edit("financials", _zero_filled), "gx_raw_financials", "expect_column_values_to_be_between",
+             "null_share_shift"),
     Mutation("lowercase_ipc_codes", "ipc_codes in lower case ('g06n 3/08'): no AI IPC group would match",
              edit("patents", _lowercase_ipc), "gx_raw_patents", "expect_column_values_to_match_regex", "ipc_codes"),
 )
