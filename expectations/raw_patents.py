@@ -49,7 +49,9 @@ def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
         )
         select patents.* exclude (loaded_at),
                year(patents.application_date) as application_year,
-               linked.application_number is not null as has_listed_applicant
+               linked.application_number is not null as has_listed_applicant,
+               count(*) over (partition by patents.title, patents.abstract, patents.applicants,
+                              patents.patent_type, patents.application_date) > 1 as is_content_duplicate
         from raw.patents as patents
         left join linked using (application_number)
         where patents.vintage_id = ?
@@ -89,6 +91,18 @@ def suite(facts: VintageFacts, tolerances: QualityTolerances):
         expect.ExpectColumnValuesToNotMatchRegex(
             column="applicants", regex=FOREIGN_LIST_SEPARATORS,
             meta={"why": "applicant lists are separated by the ASCII ';' only (not by a full-width '；', '、' or '，')"},
+        )
+    )
+    # The same application delivered twice under two numbers (a renumbered re-export). The
+    # type and date are part of the content: a firm may file an invention and a utility
+    # model with one text on one day, and refile a text a year later. A few true twins
+    # remain (divisional applications keep their parent's date and often its text).
+    built.add_expectation(
+        expect.ExpectColumnValuesToBeInSet(
+            column="is_content_duplicate", value_set=[False], mostly=1 - tolerances.max_content_duplicate_patent_share,
+            meta={"rule": "content_duplicate_patents",
+                  "why": "another application has the same title, abstract, applicants, type and date under a "
+                         "different application number"},
         )
     )
     add_year_coverage_rule(built, TABLE, "application_year", FIRST_YEAR, facts)

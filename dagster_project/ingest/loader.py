@@ -24,6 +24,7 @@ from dagster_project.raw_contract import (
     RAW_TABLES,
     READY_MARKER,
     TRUTH_FILE,
+    Column,
     RawTable,
     vintage_file,
 )
@@ -210,52 +211,65 @@ def _check_columns(path: Path, table: RawTable, found: dict[str, str], display: 
 
 
 def _check_values(conn: duckdb.DuckDBPyConnection, relation: str, table: RawTable, display: str) -> None:
-    """Every value casts to its contract type and required columns hold no nulls."""
-    for column in table.columns:
-        name = column.name
-        text_null = f"({name} is null or trim(cast({name} as varchar)) = '')"
-        failures = [
-            (
-                "column_type",
-                f"not {text_null} and try_cast({name} as {column.dtype}) is null",
-                f"value cannot be read as {column.dtype}",
-            )
-        ]
-        if not column.nullable:
-            failures.append(("not_null", text_null, "required value is empty"))
-        if column.dtype == "DOUBLE":
-            # NaN and infinities are not missing values: they pass every cast and comparison
-            # rule and then poison means and logs. An unknown amount is delivered empty (NULL).
-            failures.append((
-                "non_finite", f"not isfinite(try_cast({name} as DOUBLE))",
-                "NaN or an infinity; deliver an unknown amount as an empty value (NULL)",
-            ))
-        if column.dtype == "DATE":
-            # CSV text such as '2020-03-01 16:00:00' would be truncated to its day.
-            failures.append((
-                "date_with_time",
-                f"cast(try_cast({name} as TIMESTAMP) as TIME) <> TIME '00:00:00'",
-                "a timestamp with a time of day where the contract says DATE; it would be truncated",
-            ))
-            placeholders = ", ".join(f"DATE '{day}'" for day in PLACEHOLDER_DATES)
-            failures.append((
-                "placeholder_date", f"try_cast({name} as DATE) in ({placeholders})",
-                "a placeholder date standing for 'unknown'; deliver an unknown date as an empty value (NULL)",
-            ))
-        for rule, predicate, meaning in failures:
-            count, examples = conn.execute(
-                f"""
-                select count(*), list(struct_pack(r := __row, v := cast({name} as varchar)) order by __row)[1:{_EXAMPLES_IN_MESSAGE}]
-                from {relation} where {predicate}
-                """
-            ).fetchone()
-            if count:
-                shown = "; ".join(f"row {e['r']}: {e['v']!r}" for e in examples)
-                raise VintageContractError(
-                    f"{display}: column {name}: {count} row(s) break rule {rule} ({meaning}); first: {shown}",
-                    rule=rule, file=display, column=name, failing_count=count,
-                    examples=tuple({"row": e["r"], name: e["v"]} for e in examples),
-                )
+    """Every value casts to its contract type, required columns hold no nulls, amounts are finite, dates are dates.
+
+    One scan counts every (column, rule) at once; only a breach is queried again for its
+    first rows, and the first breach in column and rule order is the one reported.
+    """
+    rules = [(column.name, rule, predicate, meaning)
+             for column in table.columns for rule, predicate, meaning in _value_rules(column)]
+    counts = conn.execute(
+        "select " + ", ".join(f"count(*) filter (where {predicate})" for _, _, predicate, _ in rules)
+        + f" from {relation}"
+    ).fetchone()
+    for (name, rule, predicate, meaning), count in zip(rules, counts, strict=True):
+        if not count:
+            continue
+        examples = conn.execute(
+            f"select list(struct_pack(r := __row, v := cast({name} as varchar)) order by __row)[1:{_EXAMPLES_IN_MESSAGE}] "
+            f"from {relation} where {predicate}"
+        ).fetchone()[0]
+        shown = "; ".join(f"row {e['r']}: {e['v']!r}" for e in examples)
+        raise VintageContractError(
+            f"{display}: column {name}: {count} row(s) break rule {rule} ({meaning}); first: {shown}",
+            rule=rule, file=display, column=name, failing_count=count,
+            examples=tuple({"row": e["r"], name: e["v"]} for e in examples),
+        )
+
+
+def _value_rules(column: Column) -> list[tuple[str, str, str]]:
+    """(rule, SQL predicate of a breaking row, meaning) of one contract column."""
+    name = column.name
+    text_null = f"({name} is null or trim(cast({name} as varchar)) = '')"
+    rules = [
+        (
+            "column_type",
+            f"not {text_null} and try_cast({name} as {column.dtype}) is null",
+            f"value cannot be read as {column.dtype}",
+        )
+    ]
+    if not column.nullable:
+        rules.append(("not_null", text_null, "required value is empty"))
+    if column.dtype == "DOUBLE":
+        # NaN and infinities are not missing values: they pass every cast and comparison
+        # rule and then poison means and logs. An unknown amount is delivered empty (NULL).
+        rules.append((
+            "non_finite", f"not isfinite(try_cast({name} as DOUBLE))",
+            "NaN or an infinity; deliver an unknown amount as an empty value (NULL)",
+        ))
+    if column.dtype == "DATE":
+        # CSV text such as '2020-03-01 16:00:00' would be truncated to its day.
+        rules.append((
+            "date_with_time",
+            f"cast(try_cast({name} as TIMESTAMP) as TIME) <> TIME '00:00:00'",
+            "a timestamp with a time of day where the contract says DATE; it would be truncated",
+        ))
+        placeholders = ", ".join(f"DATE '{day}'" for day in PLACEHOLDER_DATES)
+        rules.append((
+            "placeholder_date", f"try_cast({name} as DATE) in ({placeholders})",
+            "a placeholder date standing for 'unknown'; deliver an unknown date as an empty value (NULL)",
+        ))
+    return rules
 
 
 def check_landing_folder(folder: Path) -> None:

@@ -367,6 +367,13 @@ def _zero_filled(frame: pd.DataFrame) -> None:
     frame["bachelor_staff"] = frame["bachelor_staff"].fillna(0)
 
 
+def _renumbered_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
+    """0.5% of the applications delivered again under a new number (serial digits replaced)."""
+    copies = frame.iloc[_rows(frame, 0.005)].copy()
+    copies["application_number"] = copies["application_number"].str.slice(0, 7) + "9" + copies["application_number"].str.slice(8)
+    return pd.concat([frame, copies], ignore_index=True)
+
+
 CASH_FLOW_COLUMNS = ("operating_cash_outflows", "cash_paid_goods_services", "cash_paid_employees")
 RD_COLUMNS = ("rd_expense", "rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_direct_inputs")
 
@@ -404,6 +411,9 @@ SEMANTIC_MUTATIONS: tuple[Mutation, ...] = (
     Mutation("undisclosed_as_zero", "bachelor_staff: undisclosed values delivered as 0 instead of empty",
              edit("financials", _zero_filled), "gx_raw_financials", "expect_column_values_to_be_between",
              "null_share_shift"),
+    Mutation("renumbered_duplicate_patents", "0.5% of the applications repeated under new application numbers",
+             edit("patents", _renumbered_duplicates), "gx_raw_patents", "expect_column_values_to_be_in_set",
+             "is_content_duplicate"),
     Mutation("lowercase_ipc_codes", "ipc_codes in lower case ('g06n 3/08'): no AI IPC group would match",
              edit("patents", _lowercase_ipc), "gx_raw_patents", "expect_column_values_to_match_regex", "ipc_codes"),
 )
