@@ -73,6 +73,13 @@ def measure(scale: float, workdir: Path) -> dict:
             plausibility["share_percent:top1_share_pct"] = min(
                 plausibility.get("share_percent:top1_share_pct", math.inf), _band_margin(top1, T.min_median_share_pct, None))
         result["plausibility_margin"] = {k: round(v, 2) for k, v in plausibility.items()}
+        result["content_duplicate_patent_share"] = {
+            vintage: conn.execute(
+                "select avg(case when n > 1 then 1.0 else 0.0 end) from (select count(*) over (partition by title, "
+                "abstract, applicants, patent_type, application_date) as n from raw.patents where vintage_id = ?)",
+                [vintage]).fetchone()[0]
+            for vintage in (base.name, following.name)
+        }
 
         facts = collect_facts(conn, following.name)
         started = time.perf_counter()

@@ -213,28 +213,26 @@ def _check_columns(path: Path, table: RawTable, found: dict[str, str], display: 
 def _check_values(conn: duckdb.DuckDBPyConnection, relation: str, table: RawTable, display: str) -> None:
     """Every value casts to its contract type, required columns hold no nulls, amounts are finite, dates are dates.
 
-    One scan counts every (column, rule) at once; only a breach is queried again for its
-    first rows, and the first breach in column and rule order is the one reported.
+    One query per column and rule: each reads one column of a Parquet file, which is
+    faster than one scan of every column judging all rules at once (measured: 0.75-1.0 s
+    against 1.0-1.6 s on the 832,836 patents of a scale-1 vintage).
     """
-    rules = [(column.name, rule, predicate, meaning)
-             for column in table.columns for rule, predicate, meaning in _value_rules(column)]
-    counts = conn.execute(
-        "select " + ", ".join(f"count(*) filter (where {predicate})" for _, _, predicate, _ in rules)
-        + f" from {relation}"
-    ).fetchone()
-    for (name, rule, predicate, meaning), count in zip(rules, counts, strict=True):
-        if not count:
-            continue
-        examples = conn.execute(
-            f"select list(struct_pack(r := __row, v := cast({name} as varchar)) order by __row)[1:{_EXAMPLES_IN_MESSAGE}] "
-            f"from {relation} where {predicate}"
-        ).fetchone()[0]
-        shown = "; ".join(f"row {e['r']}: {e['v']!r}" for e in examples)
-        raise VintageContractError(
-            f"{display}: column {name}: {count} row(s) break rule {rule} ({meaning}); first: {shown}",
-            rule=rule, file=display, column=name, failing_count=count,
-            examples=tuple({"row": e["r"], name: e["v"]} for e in examples),
-        )
+    for column in table.columns:
+        name = column.name
+        for rule, predicate, meaning in _value_rules(column):
+            count, examples = conn.execute(
+                f"""
+                select count(*), list(struct_pack(r := __row, v := cast({name} as varchar)) order by __row)[1:{_EXAMPLES_IN_MESSAGE}]
+                from {relation} where {predicate}
+                """
+            ).fetchone()
+            if count:
+                shown = "; ".join(f"row {e['r']}: {e['v']!r}" for e in examples)
+                raise VintageContractError(
+                    f"{display}: column {name}: {count} row(s) break rule {rule} ({meaning}); first: {shown}",
+                    rule=rule, file=display, column=name, failing_count=count,
+                    examples=tuple({"row": e["r"], name: e["v"]} for e in examples),
+                )
 
 
 def _value_rules(column: Column) -> list[tuple[str, str, str]]:

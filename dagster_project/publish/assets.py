@@ -30,6 +30,8 @@ from dagster_project.publish.diff import compute_vintage_diff, render_markdown, 
 from dagster_project.publish.files import PublishConflict, publish_working_copy
 from dagster_project.publish.runs import alerted_assets, registry_markdown
 from dagster_project.quality.alerts import Alert, raise_alerts
+from dagster_project.quality.dbt_failures import describe as describe_rows
+from dagster_project.quality.dbt_failures import failing_rows
 from dagster_project.reporting.assets import table_provenance
 from dagster_project.vintage import VintageSelection
 
@@ -114,11 +116,14 @@ def _failed_check_alerts(context: HookContext, vintage_id: str, alerted_assets: 
             continue
         metadata = {key: getattr(value, "value", value) for key, value in evaluation.metadata.items()}
         failing = int(metadata.get("dagster_dbt/failed_row_count") or 1)
+        rerun = failing_rows(evaluation.check_name, Path(context.resources.warehouse.database))
+        rows = rerun[1] if rerun else []
         alerts.append(Alert(
             vintage_id=vintage_id, asset=asset, rule=evaluation.check_name, severity="error",
-            failing_count=failing,
+            failing_count=failing, examples=tuple(rows),
             message=f"check {evaluation.check_name} on {asset} failed for vintage {vintage_id}: "
-                    f"{failing} failing row(s) (step {context.step_key}; see the run's check metadata)",
+                    f"{failing} failing row(s) (step {context.step_key}"
+                    + (f"); first: {describe_rows(rows)}" if rows else "; see the run's check metadata)"),
         ))
     return alerts
 

@@ -400,8 +400,8 @@ SEMANTIC_MUTATIONS: tuple[Mutation, ...] = (
              edit("financials", _scale_columns(RD_COLUMNS, 1e-4)), "gx_raw_financials",
              "expect_column_median_to_be_between", "rd_expense__per_operating_income"),
     Mutation("fullwidth_applicant_separators", "applicant lists separated by the full-width '；'",
-             edit("patents", _fullwidth_separators), "gx_raw_patents", "expect_column_values_to_not_match_regex",
-             "applicants"),
+             edit("patents", _fullwidth_separators), "gx_raw_patents", "expect_column_values_to_be_null",
+             "patent_text_issue"),
     # Against the previous vintage, per stratum (expectations/drift.py).
     Mutation("province_year_hole", "financials of the largest province missing for 2019 only",
              _province_year_hole, "gx_raw_financials", "expect_column_values_to_be_between", "rows_ratio"),
@@ -415,7 +415,7 @@ SEMANTIC_MUTATIONS: tuple[Mutation, ...] = (
              edit("patents", _renumbered_duplicates), "gx_raw_patents", "expect_column_values_to_be_in_set",
              "is_content_duplicate"),
     Mutation("lowercase_ipc_codes", "ipc_codes in lower case ('g06n 3/08'): no AI IPC group would match",
-             edit("patents", _lowercase_ipc), "gx_raw_patents", "expect_column_values_to_match_regex", "ipc_codes"),
+             edit("patents", _lowercase_ipc), "gx_raw_patents", "expect_column_values_to_be_null", "patent_text_issue"),
 )
 
 MUTATIONS: tuple[Mutation, ...] = (

@@ -1,0 +1,70 @@
+"""Semantic checks through the real job: a warning publishes and is recorded, a dbt failure names its rows.
+
+The base is a private copy of the session's published ``pipeline_run`` (vintage 2024-06);
+the refused semantic faults themselves run end to end in test_faults_e2e.py (the corpus).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+from dagster import DagsterInstance
+
+from dagster_project.ops_store import OpsStore
+from dagster_project.publish.files import file_sha256
+from dagster_project.quality.dbt_failures import failing_rows
+from dagster_project.synthetic.next_vintage import generate_next_vintage
+from tests.faults.corpus import edit
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+MAP_CHECK_OP = "raw__applicant_firm_map_gx_raw_applicant_firm_map"
+
+
+def _university_mapped(frame: pd.DataFrame) -> pd.DataFrame:
+    extra = frame.iloc[:1].copy()
+    extra["applicant_name"] = "华东理工大学"
+    extra["relation"] = "subsidiary"
+    return pd.concat([frame, extra], ignore_index=True)
+
+
+def test_a_warning_is_published_alerted_and_its_acknowledgement_recorded(
+        pipeline_run, copy_published, in_nqp_environment, tmp_path):
+    from dagster_project.definitions import defs
+    from dagster_project.publish.runs import JOB_NAME, run_config_for
+
+    home = copy_published(pipeline_run, tmp_path)
+    following = generate_next_vintage(home.vintage_dir, home.data_dir / "landing")
+    edit("applicant_firm_map", _university_mapped)(following)
+    before = file_sha256(home.warehouse)
+    config = run_config_for(following.name)
+    config["ops"] = {MAP_CHECK_OP: {"config": {"acknowledged_warnings": {
+        following.name: ["applicant_map_non_subsidiary"]}}}}
+    with in_nqp_environment(home), DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def(JOB_NAME).execute_in_process(
+            run_config=config, instance=instance, raise_on_error=False, tags={"nqp/vintage": following.name})
+        assert result.success
+        latest = OpsStore().latest_statuses()[following.name]
+        with OpsStore().reader() as conn:
+            alerts = conn.execute("select rule, severity, message from ops.alerts where run_id = ?",
+                                  [result.run_id]).fetchall()
+    assert latest.status == "published" and file_sha256(home.warehouse) != before
+    assert [(rule, severity) for rule, severity, _ in alerts] == [("expect_column_values_to_not_match_regex", "warning")]
+    assert alerts[0][2].startswith(f"WARNING (acknowledged for vintage {following.name} in run config)")
+    assert "华东理工大学" in alerts[0][2]
+
+
+def test_a_failed_dbt_test_alert_can_name_the_failing_province_years(pipeline_run, tmp_path):
+    """The compiled test of the session's dbt run, rerun on a copy where one province-year lost its firms."""
+    copy = tmp_path / "warehouse.duckdb"  # the compiled SQL names the catalog 'warehouse'
+    shutil.copy(pipeline_run.warehouse, copy)
+    assert failing_rows("assert_every_province_year_has_firms", copy) == (0, [])
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("update marts.fct_province_years set n_firms = 0 "
+                     "where province_code = '460000' and fiscal_year in (2016, 2019)")
+    count, rows = failing_rows("assert_every_province_year_has_firms", copy)
+    assert count == 2
+    assert {(row["province_code"], row["fiscal_year"]) for row in rows} == {("460000", 2016), ("460000", 2019)}
