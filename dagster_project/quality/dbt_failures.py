@@ -33,10 +33,10 @@ def failing_rows(test_name: str, database: Path, target: Path | None = None,
     query = compiled.read_text(encoding="utf-8").strip().rstrip(";")
     try:
         with duckdb.connect(str(database), read_only=True) as conn:
-            relation = conn.sql(f"select * from ({query}) as failing")
-            count = conn.sql(f"select count(*) from ({query}) as failing").fetchone()[0]
-            rows = relation.limit(limit).fetchall()
-            names = relation.columns
+            count = conn.execute(f"select count(*) from ({query}) as failing").fetchone()[0]
+            cursor = conn.execute(f"select * from ({query}) as failing limit {int(limit)}")
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
     except duckdb.Error:
         return None  # the working copy moved on or the SQL needs dbt's context: the count alone remains
     return int(count), [dict(zip(names, row, strict=True)) for row in rows]
