@@ -74,6 +74,21 @@ class QualityTolerances(BaseModel):
             "re-export of part of the extract doubles whole percents"
         ),
     )
+    max_traditional_script_share: float = Field(
+        default=0.01,
+        description=(
+            "share of patents whose title holds a traditional-only character: CNIPA publishes "
+            "simplified Chinese, so only the odd name or ambiguous form (乾, 著) should appear; measured 0 in "
+            "clean synthetic vintages at scales 0.05, 0.25 and 1 (docs/data_quality.md)"
+        ),
+    )
+    max_title_without_chinese_share: float = Field(
+        default=0.01,
+        description=(
+            "share of titles without a Chinese character (an English or garbled export); measured 0 in clean "
+            "synthetic vintages"
+        ),
+    )
     row_count_min_ratio: float = Field(
         default=0.95,
         description=(

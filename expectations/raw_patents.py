@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 import pandas as pd
 
@@ -41,6 +43,20 @@ TEXT_ISSUE_SQL = f"""case
     end"""
 
 
+@functools.cache
+def traditional_only_characters() -> str:
+    """CJK ideographs that OpenCC's traditional-to-simplified table turns into another character.
+
+    CNIPA publishes in simplified Chinese, and the AI keyword dictionary is simplified: a
+    title or abstract in traditional script (a re-keyed or Taiwan-sourced export) matches
+    no keyword, so it would silently lower the text-based AI measure.
+    """
+    import opencc
+
+    to_simplified = opencc.OpenCC("t2s")
+    return "".join(c for c in map(chr, range(0x4E00, 0xA000)) if to_simplified.convert(c) != c)
+
+
 def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
     """This vintage's patents with their application year and whether any applicant maps to a listed firm."""
     return read_frame(
@@ -61,7 +77,11 @@ def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
                linked.application_number is not null as has_listed_applicant,
                count(*) over (partition by patents.title, patents.abstract, patents.applicants,
                               patents.patent_type, patents.application_date) > 1 as is_content_duplicate,
-               {TEXT_ISSUE_SQL} as patent_text_issue
+               {TEXT_ISSUE_SQL} as patent_text_issue,
+               -- titles only: a record in traditional script has a traditional title too, and the
+               -- abstracts would cost 1 s more at scale 1
+               regexp_matches(patents.title, '[{traditional_only_characters()}]') as in_traditional_script,
+               not regexp_matches(patents.title, '\p{{Han}}') as title_without_chinese
         from raw.patents as patents
         left join linked using (application_number)
         where patents.vintage_id = ?
@@ -108,6 +128,22 @@ def suite(facts: VintageFacts, tolerances: QualityTolerances):
             meta={"rule": "content_duplicate_patents",
                   "why": "another application has the same title, abstract, applicants, type and date under a "
                          "different application number"},
+        )
+    )
+    built.add_expectation(
+        expect.ExpectColumnMeanToBeBetween(
+            column="in_traditional_script", max_value=tolerances.max_traditional_script_share,
+            meta={"rule": "patent_text_script",
+                  "why": "share of patents whose title holds traditional-only characters (OpenCC t2s): "
+                         "texts in traditional script match no keyword of the simplified AI dictionary"},
+        )
+    )
+    built.add_expectation(
+        expect.ExpectColumnMeanToBeBetween(
+            column="title_without_chinese", max_value=tolerances.max_title_without_chinese_share,
+            meta={"rule": "patent_text_language",
+                  "why": "share of titles without a single Chinese character: a translated (English) or garbled "
+                         "export, which the Chinese AI dictionary cannot classify"},
         )
     )
     add_year_coverage_rule(built, TABLE, "application_year", FIRST_YEAR, facts)

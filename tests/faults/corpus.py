@@ -374,6 +374,21 @@ def _renumbered_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, copies], ignore_index=True)
 
 
+def _traditional_script(frame: pd.DataFrame) -> None:
+    """A fifth of the titles and abstracts converted to traditional script (OpenCC s2t)."""
+    import opencc
+
+    to_traditional = opencc.OpenCC("s2t")
+    positions = _rows(frame, 0.2)
+    for column in ("title", "abstract"):
+        _set(frame, positions, column, frame[column].iloc[positions].map(to_traditional.convert).to_numpy())
+
+
+def _english_titles(frame: pd.DataFrame) -> None:
+    positions = _rows(frame, 0.05)
+    _set(frame, positions, "title", "Method and device for intelligent production line inspection")
+
+
 CASH_FLOW_COLUMNS = ("operating_cash_outflows", "cash_paid_goods_services", "cash_paid_employees")
 RD_COLUMNS = ("rd_expense", "rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_direct_inputs")
 
@@ -414,6 +429,11 @@ SEMANTIC_MUTATIONS: tuple[Mutation, ...] = (
     Mutation("renumbered_duplicate_patents", "0.5% of the applications repeated under new application numbers",
              edit("patents", _renumbered_duplicates), "gx_raw_patents", "expect_column_values_to_be_in_set",
              "is_content_duplicate"),
+    Mutation("traditional_script_texts", "a fifth of titles and abstracts in traditional Chinese",
+             edit("patents", _traditional_script), "gx_raw_patents", "expect_column_mean_to_be_between",
+             "in_traditional_script"),
+    Mutation("english_titles", "5% of titles delivered in English", edit("patents", _english_titles),
+             "gx_raw_patents", "expect_column_mean_to_be_between", "title_without_chinese"),
     Mutation("lowercase_ipc_codes", "ipc_codes in lower case ('g06n 3/08'): no AI IPC group would match",
              edit("patents", _lowercase_ipc), "gx_raw_patents", "expect_column_values_to_be_null", "patent_text_issue"),
 )
