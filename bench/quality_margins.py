@@ -73,6 +73,15 @@ def measure(scale: float, workdir: Path) -> dict:
             plausibility["share_percent:top1_share_pct"] = min(
                 plausibility.get("share_percent:top1_share_pct", math.inf), _band_margin(top1, T.min_median_share_pct, None))
         result["plausibility_margin"] = {k: round(v, 2) for k, v in plausibility.items()}
+        from expectations.raw_patents import traditional_only_characters
+
+        result["patent_text_shares"] = {
+            vintage: dict(zip(("traditional_script_titles", "titles_without_chinese"), conn.execute(
+                f"select avg(regexp_matches(title, '[{traditional_only_characters()}]')::int), "
+                "avg((not regexp_matches(title, '\\p{Han}'))::int) from raw.patents where vintage_id = ?",
+                [vintage]).fetchone(), strict=True))
+            for vintage in (base.name, following.name)
+        }
         result["content_duplicate_patent_share"] = {
             vintage: conn.execute(
                 "select avg(case when n > 1 then 1.0 else 0.0 end) from (select count(*) over (partition by title, "

@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 
 from expectations.config import QualityTolerances
-from expectations.raw_common import VintageFacts, YEAR_SQL
+from expectations.raw_common import YEAR_SQL, VintageFacts
 
 _FIRM_STRATA = {"province_code": "firms.province_code", "industry_code": "firms.industry_code"}
 
@@ -67,9 +67,9 @@ def _stats_sql(table: str, stratum: str, expression: str, last_year: int | None)
             f"avg(case when t.{column} = 0 then 1.0 when t.{column} is null then null else 0.0 end) as \"{column}|zero_share\"",
             f"avg(case when t.{column} is null then 1.0 else 0.0 end) as \"{column}|null_share\"",
         ]
-    year = YEAR_SQL.get(table, "null").replace("application_date", "t.application_date").replace("fiscal_year", "t.fiscal_year")
     # Years both vintages cover; the newest year is judged by itself (rows only).
-    common = f"and {year} <= {last_year}" if last_year is not None and table in _YEAR_STRATUM else ""
+    year_stratum = _YEAR_STRATUM.get(table)
+    common = f"and {STRATA[table][year_stratum]} <= {last_year}" if last_year is not None and year_stratum else ""
     join = ("left join raw.firms as firms on firms.stock_code = t.stock_code and firms.vintage_id = t.vintage_id"
             if table in ("financials", "governance", "firm_status") else "")
     return f"""
