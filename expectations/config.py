@@ -201,6 +201,21 @@ class QualityTolerances(BaseModel):
         ),
     )
 
+    derived_max_share_shift: float = Field(
+        default=0.03,
+        description=(
+            "|change| against the last published sample of each share of sample-year firm-years a filter "
+            "drops and of the shares of firm-years with AI / green patents (expectations/marts.py): a clean "
+            "refresh adds a year outside the sample window and restates income, which moves none of them "
+            "(measured change 0 at scale 0.1, tests/e2e/test_semantic_e2e.py); a status file without its ST "
+            "flags or an IPC match that broke moves them by tenths"
+        ),
+    )
+    derived_max_relative_shift: float = Field(
+        default=0.10,
+        description="relative change of the mean AI measures of the sample against the last published sample",
+    )
+
     @property
     def min_median_total_assets(self) -> float:
         return math.exp(self.min_median_ln_total_assets)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
+import pandas as pd
 
 from expectations.config import DEFAULT_TOLERANCES, QualityTolerances
 
@@ -80,6 +81,73 @@ WINSORIZED = (
 WINSOR_QUANTILES = (0.01, 0.99)  # as the winsorize() calls in fct_firm_years.sql
 # quantile_cont is recomputed here on the same rows, so bounds agree up to float rounding only.
 WINSOR_BOUND_SLACK = 1e-9
+
+
+# Derived measures compared with the last published sample (a shift beyond the bound of its
+# kind fails): the shares of sample-year firm-years each filter drops, and the AI and green
+# measures of the sample. A clean refresh adds a year outside the sample window and
+# restates income, so these move by thousandths at most; a broken IPC or keyword match, a
+# status file that lost its ST flags or a unit error in liabilities moves them by tenths.
+EXCLUSION_REASONS = (
+    "not_manufacturing", "financial", "special_treatment", "insolvent", "not_listed", "missing_model_variable",
+)
+DERIVED_MEASURES_SQL = f"""
+with years as (
+    select * from intermediate.int_firm_years_filtered where vintage_id = $vintage and passes_sample_years
+),
+sample as (select * from marts.fct_firm_years where vintage_id = $vintage)
+select
+    {", ".join(f"(select avg(case when exclusion_reason = '{r}' then 1.0 else 0.0 end) from years) as dropped_{r}_share"
+               for r in EXCLUSION_REASONS)},
+    (select avg(case when ai_patent > 0 then 1.0 else 0.0 end) from sample) as ai_patent_positive_share,
+    (select avg(case when ai > 0 then 1.0 else 0.0 end) from sample) as ai_positive_share,
+    (select avg(case when green > 0 then 1.0 else 0.0 end) from sample) as green_positive_share,
+    (select avg(ai_patent) from sample) as ai_patent_mean,
+    (select avg(ai) from sample) as ai_mean
+"""
+
+
+def derived_measures(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[str, float | None]:
+    """The filter drop shares and AI / green measures of one vintage's sample (see DERIVED_MEASURES_SQL)."""
+    cursor = conn.execute(DERIVED_MEASURES_SQL, {"vintage": vintage_id})
+    names = [column[0] for column in cursor.description]
+    return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def derived_measure_frame(previous: dict, current: dict, previous_vintage_id: str) -> pd.DataFrame:
+    """One row per measure: previous and current value, and the shift its bound judges."""
+    rows = []
+    for measure, old in previous.items():
+        new = current.get(measure)
+        if old is None or new is None:
+            continue
+        kind = "relative_shift" if measure.endswith("_mean") else "share_shift"
+        shift = (new / old - 1) if kind == "relative_shift" and old else (new - old)
+        rows.append({"measure": measure, "previous_vintage": previous_vintage_id, "previous": old, "current": new,
+                     kind: shift})
+    frame = pd.DataFrame(rows)
+    for column in ("share_shift", "relative_shift"):
+        if column not in frame:
+            frame[column] = float("nan")
+    return frame
+
+
+def derived_measure_suite(previous_vintage_id: str, tolerances: QualityTolerances = DEFAULT_TOLERANCES):
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name="fct_firm_years_derived_measures")
+    why = (f"a derived measure moved against the published vintage {previous_vintage_id}: check the raw input it "
+           f"comes from (ai: titles and abstracts; ai_patent: ipc_codes; dropped shares: statuses, statements)")
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
+        column="share_shift", min_value=-tolerances.derived_max_share_shift, max_value=tolerances.derived_max_share_shift,
+        meta={"rule": "derived_measure_drift", "why": why}))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
+        column="relative_shift", min_value=-tolerances.derived_max_relative_shift,
+        max_value=tolerances.derived_max_relative_shift, meta={"rule": "derived_measure_drift", "why": why}))
+    return suite
+
+
+DERIVED_KEY_COLUMNS = ("measure", "previous_vintage", "previous", "current")
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
                -- titles only: a record in traditional script has a traditional title too, and the
                -- abstracts would cost 1 s more at scale 1
                regexp_matches(patents.title, '[{traditional_only_characters()}]') as in_traditional_script,
-               not regexp_matches(patents.title, '\p{{Han}}') as title_without_chinese
+               not regexp_matches(patents.title, '\\p{{Han}}') as title_without_chinese
         from raw.patents as patents
         left join linked using (application_number)
         where patents.vintage_id = ?

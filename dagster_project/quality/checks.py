@@ -12,6 +12,7 @@ Tolerances (``expectations/config.py``) can be overridden per run by giving a ch
 config ``{"tolerances": {"max_revised_share": 0.2}}`` (launchpad or run config).
 """
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -33,7 +34,16 @@ from dagster_project.quality.alerts import Alert, raise_alerts
 from dagster_project.raw_contract import RAW_TABLES
 from dagster_project.vintage import VintageSelection
 from expectations.config import QualityTolerances
-from expectations.marts import KEY_COLUMNS, MartFacts, collect_mart_facts, fct_firm_years_suite
+from expectations.marts import (
+    DERIVED_KEY_COLUMNS,
+    KEY_COLUMNS,
+    MartFacts,
+    collect_mart_facts,
+    derived_measure_frame,
+    derived_measure_suite,
+    derived_measures,
+    fct_firm_years_suite,
+)
 from expectations.raw import validate_raw_table
 from expectations.raw_common import collect_facts
 from expectations.runner import SuiteOutcome, validate_frame
@@ -189,10 +199,24 @@ def gx_fct_firm_years(
         previous_vintage, previous_rows = _published_mart_rows(Path(warehouse.database), vintage_id)
         facts: MartFacts = collect_mart_facts(conn, vintage_id, previous_vintage, previous_rows)
         frame = conn.execute("select * from marts.fct_firm_years where vintage_id = ?", [vintage_id]).df()
+        current_measures = derived_measures(conn, vintage_id) if previous_vintage else None
     tolerances = config.resolved()
     outcome = validate_frame(
         frame, "marts.fct_firm_years", lambda: fct_firm_years_suite(facts, tolerances), KEY_COLUMNS
     )
+    if previous_vintage:
+        published = connect_with_retry(settings.warehouse_path(), read_only=True)
+        try:
+            previous_measures = derived_measures(published, previous_vintage)
+        finally:
+            published.close()
+        drifted = validate_frame(
+            derived_measure_frame(previous_measures, current_measures, previous_vintage),
+            "marts.fct_firm_years derived measures", lambda: derived_measure_suite(previous_vintage, tolerances),
+            DERIVED_KEY_COLUMNS,
+        )
+        outcome = dataclasses.replace(outcome, evaluated=outcome.evaluated + drifted.evaluated,
+                                      failures=outcome.failures + drifted.failures)
     note = f"compared with published vintage {previous_vintage}" if previous_vintage else "no earlier publication"
     return _result(context, ops, outcome, vintage_id, FIRM_YEARS, started, {"previous_vintage": note},
                    tuple(config.acknowledged_warnings.get(vintage_id, ())))

@@ -17,6 +17,9 @@ from dagster_project.ops_store import OpsStore
 from dagster_project.publish.files import file_sha256
 from dagster_project.quality.dbt_failures import failing_rows
 from dagster_project.synthetic.next_vintage import generate_next_vintage
+from expectations.config import DEFAULT_TOLERANCES
+from expectations.marts import DERIVED_KEY_COLUMNS, derived_measure_frame, derived_measure_suite, derived_measures
+from expectations.runner import validate_frame
 from tests.faults.corpus import edit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -37,6 +40,8 @@ def test_a_warning_is_published_alerted_and_its_acknowledgement_recorded(
     from dagster_project.publish.runs import JOB_NAME, run_config_for
 
     home = copy_published(pipeline_run, tmp_path)
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        measures_before = derived_measures(conn, home.vintage_id)
     following = generate_next_vintage(home.vintage_dir, home.data_dir / "landing")
     edit("applicant_firm_map", _university_mapped)(following)
     before = file_sha256(home.warehouse)
@@ -55,6 +60,32 @@ def test_a_warning_is_published_alerted_and_its_acknowledgement_recorded(
     assert [(rule, severity) for rule, severity, _ in alerts] == [("expect_column_values_to_not_match_regex", "warning")]
     assert alerts[0][2].startswith(f"WARNING (acknowledged for vintage {following.name} in run config)")
     assert "华东理工大学" in alerts[0][2]
+    # The clean refresh leaves the derived measures where they were: the false-alarm margin
+    # of derived_measure_drift (docs/data_quality.md) is measured here.
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        measures_after = derived_measures(conn, following.name)
+    shifts = derived_measure_frame(measures_before, measures_after, home.vintage_id)
+    assert len(shifts) == len(measures_before) and shifts["share_shift"].abs().max() < DEFAULT_TOLERANCES.derived_max_share_shift / 10
+    assert shifts["relative_shift"].abs().max() < DEFAULT_TOLERANCES.derived_max_relative_shift / 10
+
+
+def test_a_broken_ai_patent_measure_fails_the_derived_measure_check(pipeline_run, tmp_path):
+    """ai_patent zeroed for most firm-years (an IPC match that broke): the shift names the measure and both values."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(pipeline_run.warehouse, copy)
+    vintage = pipeline_run.vintage_id
+    with duckdb.connect(str(pipeline_run.warehouse), read_only=True) as conn:
+        previous = derived_measures(conn, vintage)
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("update marts.fct_firm_years set ai_patent = 0 where hash(stock_code) % 4 <> 0")
+        current = derived_measures(conn, vintage)
+    frame = derived_measure_frame(previous, current, vintage)
+    outcome = validate_frame(frame, "marts.fct_firm_years derived measures",
+                             lambda: derived_measure_suite(vintage), DERIVED_KEY_COLUMNS)
+    assert outcome.failures and {f.check for f in outcome.failures} == {"derived_measure_drift"}
+    measures = {example["measure"] for failure in outcome.failures for example in failure.examples}
+    assert {"ai_patent_positive_share", "ai_patent_mean"} <= measures and "dropped_insolvent_share" not in measures
+    assert f"against the published vintage {vintage}" in outcome.failures[0].message("marts.fct_firm_years")
 
 
 def test_a_failed_dbt_test_alert_can_name_the_failing_province_years(pipeline_run, tmp_path):
