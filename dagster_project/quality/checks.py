@@ -78,8 +78,9 @@ def outcome_alerts(
         if failure.severity != "warning":
             return text
         if failure.check in acknowledged:
-            return f"WARNING (acknowledged for vintage {vintage_id} in run config): {text}"
-        return f"WARNING (published; acknowledge with acknowledged_warnings {{{vintage_id!r}: [{failure.check!r}]}}): {text}"
+            return f"WARNING (acknowledged for vintage {vintage_id}): {text}"
+        return (f"WARNING (published; acknowledge it in data/acknowledged_warnings.yaml with "
+                f"'{vintage_id}': [{failure.check}]): {text}")
 
     return [
         Alert(

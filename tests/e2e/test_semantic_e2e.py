@@ -24,8 +24,6 @@ from tests.faults.corpus import edit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-MAP_CHECK_OP = "raw__applicant_firm_map_gx_raw_applicant_firm_map"
-
 
 def _university_mapped(frame: pd.DataFrame) -> pd.DataFrame:
     extra = frame.iloc[:1].copy()
@@ -36,8 +34,7 @@ def _university_mapped(frame: pd.DataFrame) -> pd.DataFrame:
 
 def test_a_warning_is_published_alerted_and_its_acknowledgement_recorded(
         pipeline_run, copy_published, in_nqp_environment, tmp_path):
-    from dagster_project.definitions import defs
-    from dagster_project.publish.runs import JOB_NAME, run_config_for
+    from dagster_project.publish.runs import ACKNOWLEDGEMENTS_FILE, execute_vintage_run
 
     home = copy_published(pipeline_run, tmp_path)
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
@@ -45,20 +42,18 @@ def test_a_warning_is_published_alerted_and_its_acknowledgement_recorded(
     following = generate_next_vintage(home.vintage_dir, home.data_dir / "landing")
     edit("applicant_firm_map", _university_mapped)(following)
     before = file_sha256(home.warehouse)
-    config = run_config_for(following.name)
-    config["ops"] = {MAP_CHECK_OP: {"config": {"acknowledged_warnings": {
-        following.name: ["applicant_map_non_subsidiary"]}}}}
+    (home.data_dir / ACKNOWLEDGEMENTS_FILE).write_text(
+        f"'{following.name}': [applicant_map_non_subsidiary]\n", encoding="utf-8")
     with in_nqp_environment(home), DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def(JOB_NAME).execute_in_process(
-            run_config=config, instance=instance, raise_on_error=False, tags={"nqp/vintage": following.name})
-        assert result.success
+        outcome = execute_vintage_run(following.name, instance)  # as `nqp run` and the sensor build it
+        assert outcome.success, outcome
         latest = OpsStore().latest_statuses()[following.name]
         with OpsStore().reader() as conn:
             alerts = conn.execute("select rule, severity, message from ops.alerts where run_id = ?",
-                                  [result.run_id]).fetchall()
+                                  [outcome.run_id]).fetchall()
     assert latest.status == "published" and file_sha256(home.warehouse) != before
     assert [(rule, severity) for rule, severity, _ in alerts] == [("expect_column_values_to_not_match_regex", "warning")]
-    assert alerts[0][2].startswith(f"WARNING (acknowledged for vintage {following.name} in run config)")
+    assert alerts[0][2].startswith(f"WARNING (acknowledged for vintage {following.name})")
     assert "华东理工大学" in alerts[0][2]
     # The clean refresh leaves the derived measures where they were: the false-alarm margin
     # of derived_measure_drift (docs/data_quality.md) is measured here.

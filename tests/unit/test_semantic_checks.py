@@ -113,11 +113,28 @@ def test_a_university_in_the_applicant_map_is_a_warning_that_can_be_acknowledged
 
     asset = AssetKey(["raw", "applicant_firm_map"])
     (raised,) = outcome_alerts(outcome, "2024-09", asset)
-    assert raised.severity == "warning" and raised.message.startswith("WARNING (published; acknowledge with")
+    assert raised.severity == "warning" and raised.message.startswith("WARNING (published; acknowledge it in data/acknowledged_warnings.yaml with "
+                                                                     "'2024-09': [applicant_map_non_subsidiary])")
     (acknowledged,) = outcome_alerts(outcome, "2024-09", asset, ("applicant_map_non_subsidiary",))
-    assert acknowledged.message.startswith("WARNING (acknowledged for vintage 2024-09 in run config)")
+    assert acknowledged.message.startswith("WARNING (acknowledged for vintage 2024-09)")
 
 
 def test_the_clean_applicant_map_raises_no_warning(base, tmp_path):
     folder = copy_vintage(base[0], tmp_path / "landing" / "2024-09")
     assert not _judge(base, tmp_path, folder, "applicant_firm_map").failures
+
+
+def test_acknowledgements_file_reaches_every_quality_check_of_that_vintage_only(tmp_path, monkeypatch):
+    from dagster_project.publish.runs import ACKNOWLEDGEMENTS_FILE, QUALITY_CHECK_OPS, run_config_for
+
+    monkeypatch.setenv("NQP_DATA_DIR", str(tmp_path))
+    assert "ops" not in run_config_for("2025-06")
+    (tmp_path / ACKNOWLEDGEMENTS_FILE).write_text("'2025-06': [applicant_map_non_subsidiary]\n", encoding="utf-8")
+    ops = run_config_for("2025-06")["ops"]
+    assert set(ops) == set(QUALITY_CHECK_OPS) and len(QUALITY_CHECK_OPS) == 7
+    assert ops["raw__applicant_firm_map_gx_raw_applicant_firm_map"]["config"] == {
+        "acknowledged_warnings": {"2025-06": ["applicant_map_non_subsidiary"]}}
+    assert "ops" not in run_config_for("2025-09"), "an acknowledgement holds for its vintage only"
+    (tmp_path / ACKNOWLEDGEMENTS_FILE).write_text("- applicant_map_non_subsidiary\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="mapping of vintage id to a list of rules"):
+        run_config_for("2025-06")
