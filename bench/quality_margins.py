@@ -100,7 +100,7 @@ def measure(scale: float, workdir: Path) -> dict:
                 values = frame[column].dropna().abs()
                 if len(values):
                     observed[f"{table}:{column}"] = float(values.max())
-            for column in ("rows_ratio", "new_year_rows_ratio"):
+            for column in ("rows_ratio", "new_year_rows_ratio", "kept_share"):
                 values = frame[column].dropna()
                 if len(values):
                     observed[f"{table}:{column}:min"] = float(values.min())
@@ -117,6 +117,8 @@ def measure(scale: float, workdir: Path) -> dict:
             elif measure_name == "rows_ratio":
                 low, high = T.drift_min_rows_ratio, T.drift_max_rows_ratio
                 margins[key] = round(value - low, 3) if key.endswith(":min") else round(high - value, 3)
+            elif measure_name == "kept_share" and key.endswith(":min"):
+                margins[key] = round(value - (1 - T.drift_max_dropped_key_share), 4)
             elif measure_name == "new_year_rows_ratio" and key.endswith(":min"):
                 margins[key] = round(value - T.drift_min_new_year_rows_ratio, 3)
         result["drift_margin"] = margins

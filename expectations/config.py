@@ -180,6 +180,14 @@ class QualityTolerances(BaseModel):
             "as many firm-years as the one before (clean: 0.99-1.01); an incomplete delivery far fewer"
         ),
     )
+    drift_max_dropped_key_share: float = Field(
+        default=0.005,
+        description=(
+            "share of the previous vintage's keys (firm-years, firms, application numbers) that may be missing "
+            "from the new one: history is revised, not deleted (clean refreshes keep every key: 0 missing at "
+            "scales 0.05, 0.25 and 1); a vendor may withdraw the odd duplicate record"
+        ),
+    )
     drift_max_ln_location_shift: float = Field(
         default=0.25,
         description=(

@@ -7,6 +7,8 @@ fiscal or application year, a province, an industry, a patent type) and per vint
 
 - ``rows``: row count; the new vintage's count over the previous one's (years both
   vintages cover); the newest year against the previous vintage's last year;
+- ``keys_kept``: the share of the previous vintage's keys (firm-years, firms, application
+  numbers) still delivered;
 - per value column (:data:`VALUE_COLUMNS`): the median and the interquartile range of
   ln(value) over positive values (location and scale in log space, so a unit slip of
   x10^4 moves the location by 9.2), the share of zeros and the share of nulls.
@@ -53,6 +55,13 @@ VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 MEASURES = ("ln_median", "ln_iqr", "zero_share", "null_share")
+# Keys of the previous vintage that must still be there: history is revised, not deleted,
+# so a firm-year (or patent, or firm) that disappears is a lost row even when the stratum
+# counts stay within their bound (and a renumbered patent loses its old number).
+KEYS = {
+    "financials": ("stock_code", "fiscal_year"), "governance": ("stock_code", "fiscal_year"),
+    "firm_status": ("stock_code", "fiscal_year"), "patents": ("application_number",), "firms": ("stock_code",),
+}
 KEY_COLUMNS = ("measure", "column", "stratum", "previous", "current")
 
 
@@ -123,8 +132,18 @@ def drift_frame(conn: duckdb.DuckDBPyConnection, table: str, facts: VintageFacts
                          "stratum": f"{year_stratum}={newest} (new) vs {year_stratum}={last_year}",
                          "previous": float(counts[1]), "current": float(counts[0]),
                          "new_year_rows_ratio": counts[0] / counts[1]})
+    keys = ", ".join(KEYS[table])
+    previous_keys, kept = conn.execute(
+        f"select count(*), count(kept.present) from (select {keys} from raw.{table} where vintage_id = $previous) "
+        f"left join (select distinct {keys}, true as present from raw.{table} where vintage_id = $current) as kept "
+        f"using ({keys})",
+        {"current": facts.vintage_id, "previous": previous_id},
+    ).fetchone()
+    if previous_keys:
+        rows.append({"measure": "keys_kept", "column": keys, "stratum": "all", "previous": float(previous_keys),
+                     "current": float(kept), "kept_share": kept / previous_keys})
     frame = pd.DataFrame(rows)
-    for column in ("rows_ratio", "new_year_rows_ratio", *(f"{m}_shift" for m in MEASURES)):
+    for column in ("rows_ratio", "new_year_rows_ratio", "kept_share", *(f"{m}_shift" for m in MEASURES)):
         if column not in frame:
             frame[column] = float("nan")
     return frame
@@ -144,6 +163,11 @@ def suite(facts: VintageFacts, tolerances: QualityTolerances, table: str):
         column="new_year_rows_ratio", min_value=tolerances.drift_min_new_year_rows_ratio,
         meta={"rule": "coverage_new_year",
               "why": f"rows of the newest year against the last year of the previous vintage: an incomplete year"}))
+    built.add_expectation(expect.ExpectColumnValuesToBeBetween(
+        column="kept_share", min_value=1 - tolerances.drift_max_dropped_key_share,
+        meta={"rule": "coverage_per_key",
+              "why": f"keys (firm-years, firms, application numbers) {against} missing now: history is revised, "
+                     f"not deleted"}))
     bounds = {"ln_median_shift": tolerances.drift_max_ln_location_shift,
               "ln_iqr_shift": tolerances.drift_max_ln_scale_shift,
               "zero_share_shift": tolerances.drift_max_share_shift,

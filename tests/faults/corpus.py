@@ -420,6 +420,9 @@ SEMANTIC_MUTATIONS: tuple[Mutation, ...] = (
     # Against the previous vintage, per stratum (expectations/drift.py).
     Mutation("province_year_hole", "financials of the largest province missing for 2019 only",
              _province_year_hole, "gx_raw_financials", "expect_column_values_to_be_between", "rows_ratio"),
+    Mutation("scattered_firm_years_lost", "2% of the firm-years missing, scattered over years and provinces",
+             edit("financials", _lose_share(0.02)), "gx_raw_financials", "expect_column_values_to_be_between",
+             "kept_share"),
     Mutation("unit_slip_in_one_year", "R&D items of fiscal 2016 in 10k yuan, every other year in yuan",
              edit("financials", _unit_slip_in_one_year), "gx_raw_financials", "expect_column_values_to_be_between",
              "ln_median_shift"),
