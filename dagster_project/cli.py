@@ -43,6 +43,10 @@ def prepare_dagster_home() -> Path:
 def cmd_synth(args: argparse.Namespace) -> int:
     from dagster_project.synthetic import DEFAULT_SEED, DEFAULT_VINTAGE_ID, generate_vintage
 
+    from dagster_project.ingest.loader import check_vintage_id
+
+    if args.vintage:
+        check_vintage_id(args.vintage)
     landing = Path(args.landing).resolve() if args.landing else settings.landing_dir()
     started = time.perf_counter()
     if args.as_vendors:
@@ -123,9 +127,21 @@ def _vintages_to_build() -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dagster_project.ingest.loader import check_vintage_id
+    from dagster_project.ops_store import OpsStore
+    from dagster_project.publish.recovery import recover_interrupted_publication, run_lock
+
     if args.vintage:
-        os.environ["NQP_VINTAGE"] = args.vintage
+        os.environ["NQP_VINTAGE"] = check_vintage_id(args.vintage)
     prepare_dagster_home()
+    # One `nqp run` per data folder at a time: a second one waits, then builds what still waits.
+    with run_lock(say=_say):
+        for line in recover_interrupted_publication(OpsStore()).lines():
+            _say(f"recovery after an interrupted run: {line}")
+        return _run_waiting_vintages()
+
+
+def _run_waiting_vintages() -> int:
     _ensure_default_vintage()
     vintages = _vintages_to_build()
     _say(f"vintage(s) to build, one run each: {', '.join(vintages)}")
@@ -143,6 +159,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             if outcome.success:
                 _say(f"vintage {vintage_id}: run {outcome.run_id} succeeded in {outcome.seconds:.1f} s, status {outcome.status}")
                 continue
+            if outcome.status == "validated":
+                _say(f"vintage {vintage_id}: validated, but another run published first (publish_conflict); "
+                     f"it still waits: run `nqp run` again")
             rejected.append(vintage_id)
             _say(f"vintage {vintage_id}: run {outcome.run_id} FAILED in steps {', '.join(outcome.failed_steps) or '?'} "
                  f"after {outcome.seconds:.1f} s; status {outcome.status}; NOT published")
@@ -169,6 +188,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    if args.host not in LOOPBACK_HOSTS:
+        print(UNAUTHENTICATED_UI_WARNING.format(host=args.host, port=args.port), file=sys.stderr, flush=True)
     prepare_dagster_home()
     # Parse dbt before the webserver imports the code location, so the first load is quick.
     from dagster_project.transform.assets import ensure_manifest  # noqa: F401  (import parses if stale)
@@ -179,6 +200,29 @@ def cmd_ui(args: argparse.Namespace) -> int:
     os.execvp(command[0], command)
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+UNAUTHENTICATED_UI_WARNING = """\
+[nqp] WARNING ****************************************************************************
+[nqp] WARNING  The Dagster UI has NO authentication. Bound to {host}:{port}, anyone who can reach
+[nqp] WARNING  this port can launch runs, wipe assets and read every log of this machine's data.
+[nqp] WARNING  Keep it on 127.0.0.1 and put an authenticating reverse proxy in front of it
+[nqp] WARNING  (docs/publishing.md, "Serving the UI to others").
+[nqp] WARNING ****************************************************************************"""
+
+# `nqp sql` reads the published warehouse and nothing else: with external access off DuckDB
+# refuses every file and network path other than the database opened (COPY TO, ATTACH,
+# read_text/read_csv, httpfs URLs, INSTALL/LOAD), and the locked configuration stops a
+# query from switching it back on.
+SQL_READ_ONLY_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "lock_configuration": True,
+}
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -186,7 +230,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if not warehouse.exists():
         raise LookupError(f"no warehouse at {warehouse}: run `make run` first")
     # Read-only, so a query never blocks or alters a run; DuckDB's own CLI works the same way (-readonly).
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+    with duckdb.connect(str(warehouse), read_only=True, config=SQL_READ_ONLY_CONFIG) as conn:
         try:
             relation = conn.sql(args.query)
         except duckdb.Error as error:

@@ -65,6 +65,30 @@ class QualityTolerances(BaseModel):
             "file that lost rows or renamed applicants pushes the share far above 15%"
         ),
     )
+    max_content_duplicate_patent_share: float = Field(
+        default=0.001,
+        description=(
+            "share of patents whose title, abstract, applicants, type and date equal another application's: "
+            "true twins exist (divisional applications keep their parent's date and often its text; the "
+            "clean synthetic vintages hold 0.0044%, 0% and 0.0014% at scales 0.05, 0.25 and 1); a renumbered "
+            "re-export of part of the extract doubles whole percents"
+        ),
+    )
+    max_traditional_script_share: float = Field(
+        default=0.01,
+        description=(
+            "share of patents whose title holds a traditional-only character: CNIPA publishes "
+            "simplified Chinese, so only the odd name or ambiguous form (乾, 著) should appear; measured 0 in "
+            "clean synthetic vintages at scales 0.05, 0.25 and 1 (docs/data_quality.md)"
+        ),
+    )
+    max_title_without_chinese_share: float = Field(
+        default=0.01,
+        description=(
+            "share of titles without a Chinese character (an English or garbled export); measured 0 in clean "
+            "synthetic vintages"
+        ),
+    )
     row_count_min_ratio: float = Field(
         default=0.95,
         description=(
@@ -106,6 +130,98 @@ class QualityTolerances(BaseModel):
     marts_row_count_max_ratio: float = Field(
         default=1.35,
         description="upper bound of the same ratio: one added year plus new listings (see row_count_max_ratio)",
+    )
+
+    unit_ratio_band: float = Field(
+        default=20.0,
+        description=(
+            "the median of |amount| / total assets (or / operating income) of each financial column may lie "
+            "this factor above or below its typical level (expectations/raw_financials.py UNIT_SCALES): wide "
+            "enough for real differences between samples and years (the 5-95% range of firms spans a factor "
+            "of about 10, their median far less), narrow enough that the smallest unit slip, 1k yuan (x1,000), "
+            "falls outside; clean vintages sit within a factor of 1.6 of the levels (docs/data_quality.md)"
+        ),
+    )
+    min_median_share_pct: float = Field(
+        default=2.0,
+        description=(
+            "median of a percent column (top1_share_pct) must be at least this: the largest shareholder of the "
+            "median A-share firm holds about 31% (paper Table 3: Top1 mean 0.330, median 0.310, minimum 0.080 "
+            "as a fraction, i.e. 33%, 31%, 8%); a column delivered as a "
+            "fraction has a median of at most 1"
+        ),
+    )
+
+    # Against the previous vintage, per stratum (expectations/drift.py). Each bound is set
+    # from the clean-to-clean variation measured between `nqp synth --next-of` vintages at
+    # scales 0.05, 0.25 and 1 (bench/quality_margins.py; numbers in docs/data_quality.md).
+    drift_min_stratum_rows: float = Field(
+        default=30,
+        description="distribution measures skip strata with fewer rows than this in the previous vintage",
+    )
+    drift_min_rows_ratio: float = Field(
+        default=0.97,
+        description=(
+            "rows of a stratum (year, province, industry, patent type) the previous vintage covered, new / "
+            "previous, lower bound: history is revised, not deleted (clean refreshes: exactly 1.0)"
+        ),
+    )
+    drift_max_rows_ratio: float = Field(
+        default=1.5,
+        description=(
+            "upper bound of the same ratio: late filings fill recent patent years in (CNIPA publishes 18 "
+            "months after filing) and new listings add firms, but not half a stratum again"
+        ),
+    )
+    drift_min_new_year_rows_ratio: float = Field(
+        default=0.8,
+        description=(
+            "rows of the newest year / rows of the previous vintage's last year: a complete year holds about "
+            "as many firm-years as the one before (clean: 0.99-1.01); an incomplete delivery far fewer"
+        ),
+    )
+    drift_max_dropped_key_share: float = Field(
+        default=0.005,
+        description=(
+            "share of the previous vintage's keys (firm-years, firms, application numbers) that may be missing "
+            "from the new one: history is revised, not deleted (clean refreshes keep every key: 0 missing at "
+            "scales 0.05, 0.25 and 1); a vendor may withdraw the odd duplicate record"
+        ),
+    )
+    drift_max_ln_location_shift: float = Field(
+        default=0.25,
+        description=(
+            "|change of the median of ln(value)| within a stratum both vintages cover (a factor of 1.28): "
+            "revisions of 2% of firm-years by 1-5% move it by at most 0.03 in strata of 30-60 firm-years, "
+            "where the median jumps between neighbouring firms; a unit slip moves it by ln 1000 = 6.9 or "
+            "more, a swapped column by whole units"
+        ),
+    )
+    drift_max_ln_scale_shift: float = Field(
+        default=0.25,
+        description="|change of the interquartile range of ln(value)| within a stratum, as the location bound",
+    )
+    drift_max_share_shift: float = Field(
+        default=0.05,
+        description=(
+            "|change of the share of zeros (or of nulls)| of a column within a stratum: a field the vendor "
+            "stopped filling or started zero-filling moves it by whole tens of percent"
+        ),
+    )
+
+    derived_max_share_shift: float = Field(
+        default=0.03,
+        description=(
+            "|change| against the last published sample of each share of sample-year firm-years a filter "
+            "drops and of the shares of firm-years with AI / green patents (expectations/marts.py): a clean "
+            "refresh adds a year outside the sample window and restates income, which moves none of them "
+            "(measured change 0 at scale 0.1, tests/e2e/test_semantic_e2e.py); a status file without its ST "
+            "flags or an IPC match that broke moves them by tenths"
+        ),
+    )
+    derived_max_relative_shift: float = Field(
+        default=0.10,
+        description="relative change of the mean AI measures of the sample against the last published sample",
     )
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
+import pandas as pd
 
 from expectations.config import DEFAULT_TOLERANCES, QualityTolerances
 
@@ -25,6 +26,26 @@ INDICATORS = (
     "asset_turnover", "inverse_equity_multiplier",
 )
 KEY_COLUMNS = ("stock_code", "fiscal_year")
+
+# A model variable constant over the whole sample makes every regression singular
+# (numpy's "LinAlgError: Singular matrix" deep inside an estimator). The marts check
+# refuses the vintage first, naming the variable and where in the raw data it comes from.
+CONSTANT_CAUSES: dict[str, str] = {
+    "ai_patent": "raw.patents.ipc_codes matched no AI IPC group (seed ai_ipc_groups); check the case and format "
+                 "of ipc_codes ('G06N 3/08', ';'-separated)",
+    "ai": "no raw.patents title or abstract matched the AI keyword dictionary (seed ai_keywords); check the "
+          "encoding and the script (simplified Chinese) of title and abstract",
+    "ai_did": "no firm ever filed an AI patent, or every firm did from the start; see ai and ai_patent",
+    "green": "raw.patents.ipc_codes matched no green IPC code (seed green_ipc_codes); check the format of ipc_codes",
+    "roa": "raw.financials.net_profit / total_assets is the same for every firm-year; check net_profit",
+    "size": "raw.financials.total_assets is the same for every firm-year",
+    "top1": "raw.governance.top1_share_pct is the same for every firm-year",
+    "lev": "raw.financials.total_liabilities / total_assets is the same for every firm-year",
+    "inde": "raw.governance.independent_directors / board_size is the same for every firm-year",
+    "age": "raw.firms.incorporation_date gives every firm the same age; check for a placeholder date",
+    "both": "raw.governance.chair_ceo_duality is the same for every firm-year",
+    "sa_abs": "the SA index (size and age) is constant; see size and age",
+}
 
 RANGES: dict[str, tuple[float | None, float | None]] = {
     "fiscal_year": (2015, 2023),
@@ -60,6 +81,73 @@ WINSORIZED = (
 WINSOR_QUANTILES = (0.01, 0.99)  # as the winsorize() calls in fct_firm_years.sql
 # quantile_cont is recomputed here on the same rows, so bounds agree up to float rounding only.
 WINSOR_BOUND_SLACK = 1e-9
+
+
+# Derived measures compared with the last published sample (a shift beyond the bound of its
+# kind fails): the shares of sample-year firm-years each filter drops, and the AI and green
+# measures of the sample. A clean refresh adds a year outside the sample window and
+# restates income, so these move by thousandths at most; a broken IPC or keyword match, a
+# status file that lost its ST flags or a unit error in liabilities moves them by tenths.
+EXCLUSION_REASONS = (
+    "not_manufacturing", "financial", "special_treatment", "insolvent", "not_listed", "missing_model_variable",
+)
+DERIVED_MEASURES_SQL = f"""
+with years as (
+    select * from intermediate.int_firm_years_filtered where vintage_id = $vintage and passes_sample_years
+),
+sample as (select * from marts.fct_firm_years where vintage_id = $vintage)
+select
+    {", ".join(f"(select avg(case when exclusion_reason = '{r}' then 1.0 else 0.0 end) from years) as dropped_{r}_share"
+               for r in EXCLUSION_REASONS)},
+    (select avg(case when ai_patent > 0 then 1.0 else 0.0 end) from sample) as ai_patent_positive_share,
+    (select avg(case when ai > 0 then 1.0 else 0.0 end) from sample) as ai_positive_share,
+    (select avg(case when green > 0 then 1.0 else 0.0 end) from sample) as green_positive_share,
+    (select avg(ai_patent) from sample) as ai_patent_mean,
+    (select avg(ai) from sample) as ai_mean
+"""
+
+
+def derived_measures(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[str, float | None]:
+    """The filter drop shares and AI / green measures of one vintage's sample (see DERIVED_MEASURES_SQL)."""
+    cursor = conn.execute(DERIVED_MEASURES_SQL, {"vintage": vintage_id})
+    names = [column[0] for column in cursor.description]
+    return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def derived_measure_frame(previous: dict, current: dict, previous_vintage_id: str) -> pd.DataFrame:
+    """One row per measure: previous and current value, and the shift its bound judges."""
+    rows = []
+    for measure, old in previous.items():
+        new = current.get(measure)
+        if old is None or new is None:
+            continue
+        kind = "relative_shift" if measure.endswith("_mean") else "share_shift"
+        shift = (new / old - 1) if kind == "relative_shift" and old else (new - old)
+        rows.append({"measure": measure, "previous_vintage": previous_vintage_id, "previous": old, "current": new,
+                     kind: shift})
+    frame = pd.DataFrame(rows)
+    for column in ("share_shift", "relative_shift"):
+        if column not in frame:
+            frame[column] = float("nan")
+    return frame
+
+
+def derived_measure_suite(previous_vintage_id: str, tolerances: QualityTolerances = DEFAULT_TOLERANCES):
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name="fct_firm_years_derived_measures")
+    why = (f"a derived measure moved against the published vintage {previous_vintage_id}: check the raw input it "
+           f"comes from (ai: titles and abstracts; ai_patent: ipc_codes; dropped shares: statuses, statements)")
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
+        column="share_shift", min_value=-tolerances.derived_max_share_shift, max_value=tolerances.derived_max_share_shift,
+        meta={"rule": "derived_measure_drift", "why": why}))
+    suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
+        column="relative_shift", min_value=-tolerances.derived_max_relative_shift,
+        max_value=tolerances.derived_max_relative_shift, meta={"rule": "derived_measure_drift", "why": why}))
+    return suite
+
+
+DERIVED_KEY_COLUMNS = ("measure", "previous_vintage", "previous", "current")
 
 
 @dataclass(frozen=True)
@@ -107,6 +195,15 @@ def fct_firm_years_suite(facts: MartFacts | None = None, tolerances: QualityTole
         suite.add_expectation(expect.ExpectColumnValuesToBeInSet(column=column, value_set=[0, 1]))
     for column, (low, high) in RANGES.items():
         suite.add_expectation(expect.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
+    for column in (*MODEL_VARIABLES, *INDICATORS):
+        cause = CONSTANT_CAUSES.get(column, "check the raw columns it is computed from (docs/transformations.md)")
+        suite.add_expectation(
+            expect.ExpectColumnStdevToBeBetween(
+                column=column, min_value=0, strict_min=True,
+                meta={"rule": "constant_model_variable",
+                      "why": f"{column} is the same for every firm-year, so every model using it is singular: {cause}"},
+            )
+        )
     if facts is None:
         return suite
     for column, (low, high) in facts.winsor_bounds.items():

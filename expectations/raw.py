@@ -14,6 +14,7 @@ from types import ModuleType
 import duckdb
 
 from expectations import (
+    drift,
     raw_applicant_firm_map,
     raw_financials,
     raw_firm_status,
@@ -47,6 +48,12 @@ def validate_raw_table(
     outcome = validate_frame(
         frame, display, functools.partial(module.suite, facts, tolerances), (*EXAMPLE_LINEAGE, *module.TABLE.key)
     )
+    if facts.previous_vintage_id is not None and table in drift.STRATA:
+        strata = drift.drift_frame(conn, table, facts, tolerances)
+        drifted = validate_frame(strata, f"{display} strata", functools.partial(drift.suite, facts, tolerances, table),
+                                 drift.KEY_COLUMNS)
+        outcome = dataclasses.replace(outcome, evaluated=outcome.evaluated + drifted.evaluated,
+                                      failures=outcome.failures + drifted.failures)
     return dataclasses.replace(outcome, source_files=tuple(files))
 
 

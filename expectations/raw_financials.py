@@ -25,6 +25,39 @@ RD_COMPONENTS = ("rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_
 REVISION_COLUMNS = ("total_assets", "operating_income")
 
 
+# Unit plausibility of each amount against the firm's own scale, so that one column (or
+# one statement) delivered in 10k yuan, 100m yuan or 1k yuan while the rest is in yuan is
+# caught even though every value stays within its own range. The median over firm-years
+# of |amount| / scale must lie within UNIT_RATIO_BAND times its typical level either way:
+# the levels are medians of A-share manufacturers (balance-sheet items against total
+# assets, flows against operating income; R&D intensity ~4% of revenue, fixed assets
+# ~1/5 of assets, cash paid for goods ~60% of revenue), and a unit slip moves the median
+# by 10^3, 10^4 or 10^8. Docs: docs/data_quality.md (unit plausibility).
+UNIT_SCALES = {
+    "total_liabilities": ("total_assets", 0.4),
+    "total_equity": ("total_assets", 0.6),
+    "fixed_assets": ("total_assets", 0.2),
+    "intangible_assets": ("total_assets", 0.04),
+    "operating_income": ("total_assets", 0.6),
+    "net_profit": ("operating_income", 0.07),
+    "operating_cash_outflows": ("operating_income", 0.9),
+    "cash_paid_goods_services": ("operating_income", 0.6),
+    "cash_paid_employees": ("operating_income", 0.1),
+    "depreciation_fixed_assets": ("operating_income", 0.03),
+    "amortization_intangibles": ("operating_income", 0.004),
+    "impairment_provisions": ("operating_income", 0.005),
+    "rd_expense": ("operating_income", 0.04),
+    "rd_salaries": ("operating_income", 0.02),
+    "rd_depreciation_amortization": ("operating_income", 0.0025),
+    "rd_lease": ("operating_income", 0.0005),
+    "rd_direct_inputs": ("operating_income", 0.01),
+}
+
+
+def unit_ratio_column(column: str) -> str:
+    return f"{column}__per_{UNIT_SCALES[column][0]}"
+
+
 def previous_column(column: str) -> str:
     return f"{column}__previous_vintage"
 
@@ -32,10 +65,14 @@ def previous_column(column: str) -> str:
 def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
     """This vintage's rows, with the previous vintage's key amounts of the same firm-year beside them."""
     previous = ", ".join(f"previous.{c} as {previous_column(c)}" for c in REVISION_COLUMNS)
+    ratios = ", ".join(
+        f"abs(current.{column}) / nullif(abs(current.{scale}), 0) as {unit_ratio_column(column)}"
+        for column, (scale, _) in UNIT_SCALES.items()
+    )
     return read_frame(
         conn,
         f"""
-        select current.* exclude (loaded_at), {previous}
+        select current.* exclude (loaded_at), {previous}, {ratios}
         from raw.financials as current
         left join (
             select stock_code, fiscal_year, {", ".join(REVISION_COLUMNS)}
@@ -82,6 +119,16 @@ def suite(facts: VintageFacts, tolerances: QualityTolerances):
             max_value=tolerances.max_median_total_assets,
         )
     )
+    band = tolerances.unit_ratio_band
+    for column, (scale, typical) in UNIT_SCALES.items():
+        built.add_expectation(
+            expect.ExpectColumnMedianToBeBetween(
+                column=unit_ratio_column(column), min_value=typical / band, max_value=typical * band,
+                meta={"why": f"median |{column}| / {scale} far from its typical {typical:g}: {column} looks "
+                             f"delivered in another unit than {scale} (x10^-4 for 10k yuan, x10^-8 for 100m yuan, "
+                             f"x10^-3 for 1k yuan)"},
+            )
+        )
     for staff in ("rd_staff", "bachelor_staff"):
         built.add_expectation(
             expect.ExpectColumnPairValuesAToBeGreaterThanB(

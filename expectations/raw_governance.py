@@ -30,6 +30,13 @@ def suite(facts: VintageFacts, tolerances: QualityTolerances):
     add_contract_rules(built, TABLE)
     add_firm_year_rules(built, TABLE, FIRST_YEAR, facts, tolerances)
     built.add_expectation(expect.ExpectColumnValuesToBeBetween(column="top1_share_pct", min_value=0, max_value=100))
+    # Each value of a fraction (0-1) is a valid percent too; only the column as a whole gives it away.
+    built.add_expectation(
+        expect.ExpectColumnMedianToBeBetween(
+            column="top1_share_pct", min_value=tolerances.min_median_share_pct,
+            meta={"why": "looks like a fraction (0-1) where the contract says percent (0-100): multiply by 100"},
+        )
+    )
     low, high = BOARD_SIZE_RANGE
     built.add_expectation(expect.ExpectColumnValuesToBeBetween(column="board_size", min_value=low, max_value=high))
     built.add_expectation(expect.ExpectColumnValuesToBeBetween(column="independent_directors", min_value=0))

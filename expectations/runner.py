@@ -20,6 +20,10 @@ class ExpectationFailure:
     unexpected_count: int
     examples: tuple[dict[str, Any], ...]  # key columns and offending value of the first failing rows
     detail: str
+    # 'error' refuses the vintage; 'warning' publishes it with an alert (an expectation's meta
+    # {"severity": "warning"}). check names the rule for acknowledgements: meta "rule", else the type.
+    severity: str = "error"
+    check: str = ""
 
     def message(self, table: str) -> str:
         shown = "; ".join(", ".join(f"{k}={_plain(v)!r}" for k, v in row.items()) for row in self.examples)
@@ -40,7 +44,8 @@ class SuiteOutcome:
 
     @property
     def success(self) -> bool:
-        return not self.failures
+        """No blocking failure (warnings alone do not refuse a vintage)."""
+        return not any(f.severity == "error" for f in self.failures)
 
 
 @functools.cache
@@ -147,5 +152,9 @@ def validate_frame(
             count, detail = _aggregate_failure(item, kwargs, len(frame))
         else:
             detail = _describe(kwargs)
-        failures.append(ExpectationFailure(config.type, columns, int(count), examples, detail))
+        meta = config.meta or {}
+        if meta.get("why"):  # what the failure most likely means, for rules whose bound alone does not say
+            detail = f"{detail}; {meta['why']}"
+        failures.append(ExpectationFailure(config.type, columns, int(count), examples, detail,
+                                           meta.get("severity", "error"), meta.get("rule", config.type)))
     return SuiteOutcome(suite.name, table, len(frame), len(result.results), tuple(failures))

@@ -13,9 +13,17 @@ from dagster import AssetExecutionContext, AssetSpec, Failure, MaterializeResult
 from dagster_duckdb import DuckDBResource
 
 from dagster_project import settings
-from dagster_project.ingest.loader import VintageContractError, complete_vintages, load_vintage, vintage_fingerprint
+from dagster_project.ingest.loader import (
+    FOLDER_RULES,
+    VintageContractError,
+    check_landing_folder,
+    complete_vintages,
+    load_vintage,
+    vintage_fingerprint,
+)
 from dagster_project.ops_store import OpsStore
 from dagster_project.publish.files import start_working_copy
+from dagster_project.publish.recovery import recover_interrupted_publication
 from dagster_project.quality.alerts import Alert, raise_alerts
 from dagster_project.raw_contract import RAW_TABLES, READY_MARKER
 from dagster_project.vintage import VintageSelection
@@ -36,6 +44,15 @@ def _vintage_folder(landing: Path, requested: str) -> Path:
     folders = complete_vintages(landing)
     if requested:
         folder = landing / requested
+        if folder.is_dir():
+            # Raises the rule a user can act on: vintage_id, symlinked_vintage, incomplete_vintage.
+            check_landing_folder(folder)
+            if not (folder / READY_MARKER).exists():
+                raise VintageContractError(
+                    f"{folder}: no {READY_MARKER} marker (rule: incomplete_vintage); a vintage is complete only "
+                    f"once {READY_MARKER} is written, last, after every file",
+                    rule="incomplete_vintage", file=f"{folder.name}/{READY_MARKER}",
+                )
         if folder not in folders:
             raise Failure(
                 f"vintage {requested!r} is not a complete vintage under {landing} (a folder holding {READY_MARKER}); "
@@ -56,7 +73,15 @@ def raw_vintages(
 ):
     """Start the working copy from the published warehouse and load the run's vintage into it."""
     landing = settings.landing_dir()
-    folder = _vintage_folder(landing, vintage.requested_id())
+    for line in recover_interrupted_publication(ops).lines():
+        context.log.warning(f"recovery after an interrupted run: {line}")
+    requested = vintage.requested_id()
+    try:
+        folder = _vintage_folder(landing, requested)
+    except VintageContractError as exc:
+        # No fingerprint: the refusal is about the folder, not its files, so once the folder
+        # is fixed (_READY written, a copy in place of a link) the same files are built.
+        _refuse(context, ops, requested, None, exc)
     base = start_working_copy(Path(warehouse.database))
     context.log.info(
         f"working copy {warehouse.database} started from "
@@ -66,7 +91,8 @@ def raw_vintages(
         try:
             report = load_vintage(conn, folder)
         except VintageContractError as exc:
-            _refuse(context, ops, folder.name, vintage_fingerprint(folder), exc)
+            _refuse(context, ops, folder.name,
+                    None if exc.rule in FOLDER_RULES else vintage_fingerprint(folder), exc)
         rows = {
             table.name: dict(
                 conn.execute(f"select vintage_id, count(*) from raw.{table.name} group by 1 order by 1").fetchall()
@@ -87,7 +113,7 @@ def raw_vintages(
         )
 
 
-def _refuse(context: AssetExecutionContext, ops: OpsStore, vintage_id: str, fingerprint: str,
+def _refuse(context: AssetExecutionContext, ops: OpsStore, vintage_id: str, fingerprint: str | None,
             error: VintageContractError):
     alert = Alert(
         vintage_id=vintage_id, asset="ingest", rule=error.rule, severity="error",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from dagster_project.raw_contract import (
     RAW_TABLES,
     READY_MARKER,
     TRUTH_FILE,
+    Column,
     RawTable,
     vintage_file,
 )
@@ -41,11 +43,35 @@ _PARQUET_COMPATIBLE = {
     "VARCHAR": {"VARCHAR"},
     "DOUBLE": {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DECIMAL"},
     "INTEGER": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT"},
-    "DATE": {"DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"},
+    # A timestamp is not a date: casting one keeps its UTC day, so a Beijing-midnight
+    # timestamp (16:00 UTC the day before) would shift every date by one. Refused.
+    "DATE": {"DATE"},
     "BOOLEAN": {"BOOLEAN"},
 }
 
 _EXAMPLES_IN_MESSAGE = 5
+
+# Dates vendors and spreadsheets write for "unknown": the Excel and Unix epochs, the
+# first and last days of the range of common date types, round far-future sentinels.
+# No real incorporation, listing, delisting or patent application falls on them.
+# ('0000-00-00' cannot be read as a date at all and breaks rule column_type.)
+PLACEHOLDER_DATES = (
+    "0001-01-01", "1899-12-30", "1899-12-31", "1900-01-01", "1970-01-01",
+    "2099-12-31", "2100-01-01", "2999-12-31", "9999-12-31",
+)
+
+VINTAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+"""A vintage id (its landing folder's name): a letter or digit, then up to 63 letters, digits, '.', '_', '-'.
+
+The id becomes a folder, a file-name part (archives, reports) and a value in SQL and
+Markdown, so path separators, quotes, spaces and control characters are refused. Ids
+sort as text, and the newest must sort last: '2024-06' < '2025-06'.
+"""
+_VINTAGE_ID = re.compile(VINTAGE_ID_PATTERN)
+
+# Refusals about the folder rather than its files: recorded without a fingerprint, so the
+# same files are built once the folder is put right.
+FOLDER_RULES = ("vintage_id", "symlinked_vintage", "incomplete_vintage")
 
 
 class VintageContractError(ValueError):
@@ -73,6 +99,18 @@ class LoadReport:
     row_counts: dict[str, int]
     fingerprint: str
     is_synthetic: bool
+
+
+def check_vintage_id(vintage_id: str) -> str:
+    """``vintage_id`` itself if it matches :data:`VINTAGE_ID_PATTERN`, else VintageContractError (rule vintage_id)."""
+    if not _VINTAGE_ID.fullmatch(vintage_id):
+        raise VintageContractError(
+            f"vintage id {vintage_id!r} is not allowed (rule: vintage_id): use 1-64 letters, digits, '.', '_' or '-', "
+            f"starting with a letter or digit (pattern {VINTAGE_ID_PATTERN}); no path separators, quotes, spaces "
+            f"or control characters",
+            rule="vintage_id", file=repr(vintage_id),
+        )
+    return vintage_id
 
 
 def is_complete_vintage(folder: Path) -> bool:
@@ -163,28 +201,25 @@ def _check_columns(path: Path, table: RawTable, found: dict[str, str], display: 
         actual = _base_type(found[column.name])
         # An all-null Parquet column has the NULL type; the not-null rule judges it.
         if actual != "NULL" and actual not in _PARQUET_COMPATIBLE[column.dtype]:
+            rule = "date_with_time" if column.dtype == "DATE" and actual.startswith("TIMESTAMP") else "column_type"
             raise VintageContractError(
                 f"{display}: column {column.name} has type {found[column.name]}, expected {column.dtype} "
-                f"(rule: column_type)",
-                rule="column_type", file=display, column=column.name,
+                f"(rule: {rule})" + ("; a timestamp is refused, not truncated to its UTC day: write dates"
+                                     if rule == "date_with_time" else ""),
+                rule=rule, file=display, column=column.name,
             )
 
 
 def _check_values(conn: duckdb.DuckDBPyConnection, relation: str, table: RawTable, display: str) -> None:
-    """Every value casts to its contract type and required columns hold no nulls."""
+    """Every value casts to its contract type, required columns hold no nulls, amounts are finite, dates are dates.
+
+    One query per column and rule: each reads one column of a Parquet file, which is
+    faster than one scan of every column judging all rules at once (measured: 0.75-1.0 s
+    against 1.0-1.6 s on the 832,836 patents of a scale-1 vintage).
+    """
     for column in table.columns:
         name = column.name
-        text_null = f"({name} is null or trim(cast({name} as varchar)) = '')"
-        failures = [
-            (
-                "column_type",
-                f"not {text_null} and try_cast({name} as {column.dtype}) is null",
-                f"value cannot be read as {column.dtype}",
-            )
-        ]
-        if not column.nullable:
-            failures.append(("not_null", text_null, "required value is empty"))
-        for rule, predicate, meaning in failures:
+        for rule, predicate, meaning in _value_rules(column):
             count, examples = conn.execute(
                 f"""
                 select count(*), list(struct_pack(r := __row, v := cast({name} as varchar)) order by __row)[1:{_EXAMPLES_IN_MESSAGE}]
@@ -200,14 +235,74 @@ def _check_values(conn: duckdb.DuckDBPyConnection, relation: str, table: RawTabl
                 )
 
 
+def _value_rules(column: Column) -> list[tuple[str, str, str]]:
+    """(rule, SQL predicate of a breaking row, meaning) of one contract column."""
+    name = column.name
+    text_null = f"({name} is null or trim(cast({name} as varchar)) = '')"
+    rules = [
+        (
+            "column_type",
+            f"not {text_null} and try_cast({name} as {column.dtype}) is null",
+            f"value cannot be read as {column.dtype}",
+        )
+    ]
+    if not column.nullable:
+        rules.append(("not_null", text_null, "required value is empty"))
+    if column.dtype == "DOUBLE":
+        # NaN and infinities are not missing values: they pass every cast and comparison
+        # rule and then poison means and logs. An unknown amount is delivered empty (NULL).
+        rules.append((
+            "non_finite", f"not isfinite(try_cast({name} as DOUBLE))",
+            "NaN or an infinity; deliver an unknown amount as an empty value (NULL)",
+        ))
+    if column.dtype == "DATE":
+        # CSV text such as '2020-03-01 16:00:00' would be truncated to its day.
+        rules.append((
+            "date_with_time",
+            f"cast(try_cast({name} as TIMESTAMP) as TIME) <> TIME '00:00:00'",
+            "a timestamp with a time of day where the contract says DATE; it would be truncated",
+        ))
+        placeholders = ", ".join(f"DATE '{day}'" for day in PLACEHOLDER_DATES)
+        rules.append((
+            "placeholder_date", f"try_cast({name} as DATE) in ({placeholders})",
+            "a placeholder date standing for 'unknown'; deliver an unknown date as an empty value (NULL)",
+        ))
+    return rules
+
+
+def check_landing_folder(folder: Path) -> None:
+    """Refuse a vintage folder that is a symbolic link, or whose name is not a valid vintage id.
+
+    A symlink would be loaded under its target's name while the run asked for the link's,
+    and a landing file must be the delivered file itself (inputs are never modified, and
+    a link's target may change under a run). Copy the folder instead.
+    """
+    check_vintage_id(folder.name)
+    if folder.is_symlink():
+        raise VintageContractError(
+            f"{folder}: the vintage folder is a symbolic link to {folder.readlink()} (rule: symlinked_vintage); "
+            f"deliver the files themselves: copy the folder into the landing folder under its vintage id",
+            rule="symlinked_vintage", file=folder.name,
+        )
+    linked = sorted(p.name for p in folder.iterdir() if p.is_symlink()) if folder.is_dir() else []
+    if linked:
+        raise VintageContractError(
+            f"{folder}: file(s) {', '.join(linked)} are symbolic links (rule: symlinked_vintage); "
+            f"deliver the files themselves",
+            rule="symlinked_vintage", file=f"{folder.name}/{linked[0]}", failing_count=len(linked),
+        )
+
+
 def validate_vintage(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Path]:
     """Check a vintage folder against the contract; return the file of each table."""
+    check_landing_folder(folder)
     if not folder.is_dir():
         raise VintageContractError(f"{folder}: vintage folder does not exist", rule="vintage_folder", file=str(folder))
     if not (folder / READY_MARKER).exists():
         raise VintageContractError(
-            f"{folder}: no {READY_MARKER} marker; a vintage is complete only once {READY_MARKER} is written",
-            rule="ready_marker", file=f"{folder.name}/{READY_MARKER}",
+            f"{folder}: no {READY_MARKER} marker (rule: incomplete_vintage); a vintage is complete only once "
+            f"{READY_MARKER} is written, last, after every file",
+            rule="incomplete_vintage", file=f"{folder.name}/{READY_MARKER}",
         )
     files: dict[str, Path] = {}
     for table in RAW_TABLES:
@@ -235,7 +330,8 @@ def validate_vintage(conn: duckdb.DuckDBPyConnection, folder: Path) -> dict[str,
 
 def load_vintage(conn: duckdb.DuckDBPyConnection, vintage_dir: Path) -> LoadReport:
     """Validate and append one vintage to ``raw``; idempotent for identical content."""
-    vintage_dir = Path(vintage_dir).resolve()
+    vintage_dir = Path(vintage_dir).absolute()
+    check_landing_folder(vintage_dir)
     vintage_id = vintage_dir.name
     ensure_raw_schema(conn)
     fingerprint = vintage_fingerprint(vintage_dir)

@@ -27,9 +27,11 @@ from analysis.tables import SYNTHETIC_BANNER, SYNTHETIC_EXPLANATION
 from dagster_project import settings
 from dagster_project.ops_store import OpsStore
 from dagster_project.publish.diff import compute_vintage_diff, render_markdown, report_path
-from dagster_project.publish.files import publish_working_copy
+from dagster_project.publish.files import PublishConflict, publish_working_copy
 from dagster_project.publish.runs import alerted_assets, registry_markdown
 from dagster_project.quality.alerts import Alert, raise_alerts
+from dagster_project.quality.dbt_failures import describe as describe_rows
+from dagster_project.quality.dbt_failures import failing_rows
 from dagster_project.reporting.assets import table_provenance
 from dagster_project.vintage import VintageSelection
 
@@ -114,11 +116,14 @@ def _failed_check_alerts(context: HookContext, vintage_id: str, alerted_assets: 
             continue
         metadata = {key: getattr(value, "value", value) for key, value in evaluation.metadata.items()}
         failing = int(metadata.get("dagster_dbt/failed_row_count") or 1)
+        rerun = failing_rows(evaluation.check_name, Path(context.resources.warehouse.database))
+        rows = rerun[1] if rerun else []
         alerts.append(Alert(
             vintage_id=vintage_id, asset=asset, rule=evaluation.check_name, severity="error",
-            failing_count=failing,
+            failing_count=failing, examples=tuple(rows),
             message=f"check {evaluation.check_name} on {asset} failed for vintage {vintage_id}: "
-                    f"{failing} failing row(s) (step {context.step_key}; see the run's check metadata)",
+                    f"{failing} failing row(s) (step {context.step_key}"
+                    + (f"); first: {describe_rows(rows)}" if rows else "; see the run's check metadata)"),
         ))
     return alerts
 
@@ -130,6 +135,15 @@ def reject_vintage_on_failure(context: HookContext):
     vintage_id = _run_vintage(context)
     if vintage_id is None:
         context.log.error(f"step {context.step_key} failed before any vintage was chosen; nothing recorded")
+        return
+    if isinstance(context.op_exception, PublishConflict):
+        # Another run published first: nothing is wrong with this vintage. It is not
+        # branded rejected (that would bar its fingerprint for good); it waits for a rerun.
+        raise_alerts([Alert(
+            vintage_id=vintage_id, asset=context.step_key, rule="publish_conflict", severity="warning",
+            failing_count=1, message=f"vintage {vintage_id} was validated but not published (retryable): "
+                                     f"{context.op_exception}",
+        )], ops=ops, log=context.log, run_id=context.run_id)
         return
     already_alerted = alerted_assets(ops, context.run_id)
     alerts = _failed_check_alerts(context, vintage_id, already_alerted)

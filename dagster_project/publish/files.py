@@ -107,7 +107,8 @@ def start_working_copy(working: Path) -> str | None:
         leftover.unlink(missing_ok=True)
     base_sha256 = None
     if published.exists():
-        partial = working.with_name(working.name + ".partial")
+        # The writer's pid in the name lets recovery tell a killed run's leftover from a live copy.
+        partial = working.with_name(f"{working.name}.partial-{os.getpid()}")
         _copy_durably(published, partial)
         os.replace(partial, working)
         base_sha256 = file_sha256(working)
@@ -127,13 +128,21 @@ def _recorded_base(working: Path) -> str | None:
 
 
 @contextmanager
-def _publish_lock(folder: Path) -> Iterator[None]:
-    """One publication at a time per data folder (runs launched by the sensor may overlap)."""
+def publish_lock(folder: Path, *, blocking: bool = True) -> Iterator[bool]:
+    """One publication at a time per data folder (runs launched by the sensor may overlap).
+
+    Yields True once held; with ``blocking=False`` it yields False at once if another
+    process holds it (recovery then leaves that publication alone).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / _LOCK_FILE).open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -165,7 +174,7 @@ def publish_working_copy(working: Path, vintage_id: str) -> Publication:
     previous_path = settings.previous_warehouse_path()
     checkpoint(working)
     base_sha256 = _recorded_base(working)
-    with _publish_lock(folder):
+    with publish_lock(folder):
         current = file_sha256(published) if published.exists() else None
         if current != base_sha256:
             raise PublishConflict(
@@ -188,7 +197,7 @@ def publish_working_copy(working: Path, vintage_id: str) -> Publication:
             os.replace(linked, previous_path)
             previous = previous_path
 
-        staged = folder / f".{published.name}.publishing-{os.getpid()}"
+        staged = staged_publication(folder, os.getpid())
         _copy_durably(archive, staged)
         os.replace(staged, published)
         _fsync_directory(folder)
@@ -199,6 +208,11 @@ def publish_working_copy(working: Path, vintage_id: str) -> Publication:
     if working.parent != settings.work_dir() and not any(working.parent.iterdir()):
         working.parent.rmdir()
     return Publication(vintage_id, published, archive, previous, sha256, published.stat().st_size, removed)
+
+
+def staged_publication(folder: Path, pid: int) -> Path:
+    """The complete copy a publication renames onto the published file (named after its writer)."""
+    return folder / f".{settings.warehouse_path().name}.publishing-{pid}"
 
 
 def _apply_retention(archives: Path, keep: int) -> tuple[Path, ...]:

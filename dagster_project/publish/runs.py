@@ -15,8 +15,18 @@ from dagster_project import settings
 from dagster_project.ingest.loader import complete_vintages, vintage_fingerprint
 from dagster_project.ops_store import OpsStore
 from dagster_project.publish.files import working_copy_path
+from dagster_project.raw_contract import RAW_TABLES
 
 JOB_NAME = "materialize_all"
+
+# Reviewed warnings, per vintage: {vintage id: [rule, ...]} in <data_dir>/acknowledged_warnings.yaml.
+# Every run of that vintage (nqp run, the sensor) hands them to each quality check, which
+# still raises the warning but marks it acknowledged (docs/data_quality.md).
+ACKNOWLEDGEMENTS_FILE = "acknowledged_warnings.yaml"
+QUALITY_CHECK_OPS = (
+    *(f"raw__{table.name}_gx_raw_{table.name}" for table in RAW_TABLES),
+    "marts__fct_firm_years_gx_fct_firm_years",
+)
 
 
 @dataclass(frozen=True)
@@ -31,14 +41,33 @@ class WaitingVintage:
         return f"{self.vintage_id}:{self.fingerprint}"
 
 
+def acknowledged_warnings(vintage_id: str) -> list[str]:
+    """Rules whose warnings were acknowledged for ``vintage_id`` in the acknowledgements file."""
+    path = settings.data_dir() / ACKNOWLEDGEMENTS_FILE
+    if not path.exists():
+        return []
+    import yaml
+
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(entries, dict) or not all(isinstance(v, list) for v in entries.values()):
+        raise ValueError(f"{path}: expected a mapping of vintage id to a list of rules, e.g. {{'2025-06': "
+                         f"['applicant_map_non_subsidiary']}}")
+    return [str(rule) for rule in entries.get(vintage_id, [])]
+
+
 def run_config_for(vintage_id: str) -> dict:
-    """Run config that builds ``vintage_id`` in its own working copy."""
-    return {
+    """Run config that builds ``vintage_id`` in its own working copy, with its acknowledged warnings."""
+    config: dict = {
         "resources": {
             "vintage": {"config": {"vintage_id": vintage_id}},
             "warehouse": {"config": {"database": str(working_copy_path(vintage_id))}},
         }
     }
+    acknowledged = acknowledged_warnings(vintage_id)
+    if acknowledged:
+        config["ops"] = {op: {"config": {"acknowledged_warnings": {vintage_id: acknowledged}}}
+                         for op in QUALITY_CHECK_OPS}
+    return config
 
 
 def waiting_vintages(ops: OpsStore, landing: Path | None = None) -> list[WaitingVintage]:

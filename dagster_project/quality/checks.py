@@ -12,6 +12,7 @@ Tolerances (``expectations/config.py``) can be overridden per run by giving a ch
 config ``{"tolerances": {"max_revised_share": 0.2}}`` (launchpad or run config).
 """
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -33,7 +34,16 @@ from dagster_project.quality.alerts import Alert, raise_alerts
 from dagster_project.raw_contract import RAW_TABLES
 from dagster_project.vintage import VintageSelection
 from expectations.config import QualityTolerances
-from expectations.marts import KEY_COLUMNS, MartFacts, collect_mart_facts, fct_firm_years_suite
+from expectations.marts import (
+    DERIVED_KEY_COLUMNS,
+    KEY_COLUMNS,
+    MartFacts,
+    collect_mart_facts,
+    derived_measure_frame,
+    derived_measure_suite,
+    derived_measures,
+    fct_firm_years_suite,
+)
 from expectations.raw import validate_raw_table
 from expectations.raw_common import collect_facts
 from expectations.runner import SuiteOutcome, validate_frame
@@ -45,22 +55,41 @@ class QualityCheckConfig(Config):
     tolerances: dict[str, float] = Field(
         default_factory=dict, description="overrides of expectations.config.QualityTolerances fields, by name"
     )
+    acknowledged_warnings: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "vintage id -> rules (an expectation's meta rule, else its GX type) whose warnings were reviewed "
+            "for that vintage; they are still raised, marked acknowledged, and recorded in ops.alerts"
+        ),
+    )
 
     def resolved(self) -> QualityTolerances:
         return QualityTolerances(**self.tolerances)
 
 
-def outcome_alerts(outcome: SuiteOutcome, vintage_id: str, asset: AssetKey) -> list[Alert]:
-    """One alert per failed expectation of a suite."""
+def outcome_alerts(
+    outcome: SuiteOutcome, vintage_id: str, asset: AssetKey, acknowledged: tuple[str, ...] = ()
+) -> list[Alert]:
+    """One alert per failed expectation of a suite; ``acknowledged`` warnings say so in their message."""
     files = ", ".join(outcome.source_files) or None
+
+    def message(failure) -> str:
+        text = failure.message(outcome.table)
+        if failure.severity != "warning":
+            return text
+        if failure.check in acknowledged:
+            return f"WARNING (acknowledged for vintage {vintage_id}): {text}"
+        return (f"WARNING (published; acknowledge it in data/acknowledged_warnings.yaml with "
+                f"'{vintage_id}': [{failure.check}]): {text}")
+
     return [
         Alert(
             vintage_id=vintage_id,
             asset="/".join(asset.path),
             rule=failure.rule,
-            severity="error",
+            severity=failure.severity,
             failing_count=failure.unexpected_count,
-            message=failure.message(outcome.table),
+            message=message(failure),
             examples=failure.examples,
             file=files,
             column=", ".join(failure.columns) or None,
@@ -71,19 +100,21 @@ def outcome_alerts(outcome: SuiteOutcome, vintage_id: str, asset: AssetKey) -> l
 
 def _result(
     context: AssetCheckExecutionContext, ops: OpsStore, outcome: SuiteOutcome, vintage_id: str, asset: AssetKey,
-    started: float, extra: dict | None = None,
+    started: float, extra: dict | None = None, acknowledged: tuple[str, ...] = (),
 ) -> AssetCheckResult:
-    alerts = outcome_alerts(outcome, vintage_id, asset)
+    alerts = outcome_alerts(outcome, vintage_id, asset, acknowledged)
     alert_files = raise_alerts(alerts, ops=ops, log=context.log, run_id=context.op_execution_context.run_id)
+    # Warnings only: the check fails with severity WARN, which does not block what follows.
     return AssetCheckResult(
-        passed=outcome.success,
-        severity=AssetCheckSeverity.ERROR,
+        passed=not outcome.failures,
+        severity=AssetCheckSeverity.ERROR if not outcome.success else AssetCheckSeverity.WARN,
         metadata={
             "vintage_id": vintage_id,
             "table": outcome.table,
             "rows": outcome.rows,
             "expectations_evaluated": outcome.evaluated,
             "expectations_failed": len(outcome.failures),
+            "warnings": sum(f.severity == "warning" for f in outcome.failures),
             "failing_rows": sum(f.unexpected_count for f in outcome.failures),
             "failures": MetadataValue.md("\n".join(f"- {a.message}" for a in alerts) or "none"),
             "failed_expectations": MetadataValue.json([
@@ -118,7 +149,8 @@ def _raw_check(table_name: str):
             f"compared with previous vintage {facts.previous_vintage_id}" if facts.previous_vintage_id
             else "first vintage: no row-count or revision comparison"
         )
-        return _result(context, ops, outcome, vintage_id, asset, started, {"previous_vintage": note})
+        return _result(context, ops, outcome, vintage_id, asset, started, {"previous_vintage": note},
+                       tuple(config.acknowledged_warnings.get(vintage_id, ())))
 
     return check
 
@@ -168,12 +200,27 @@ def gx_fct_firm_years(
         previous_vintage, previous_rows = _published_mart_rows(Path(warehouse.database), vintage_id)
         facts: MartFacts = collect_mart_facts(conn, vintage_id, previous_vintage, previous_rows)
         frame = conn.execute("select * from marts.fct_firm_years where vintage_id = ?", [vintage_id]).df()
+        current_measures = derived_measures(conn, vintage_id) if previous_vintage else None
     tolerances = config.resolved()
     outcome = validate_frame(
         frame, "marts.fct_firm_years", lambda: fct_firm_years_suite(facts, tolerances), KEY_COLUMNS
     )
+    if previous_vintage:
+        published = connect_with_retry(settings.warehouse_path(), read_only=True)
+        try:
+            previous_measures = derived_measures(published, previous_vintage)
+        finally:
+            published.close()
+        drifted = validate_frame(
+            derived_measure_frame(previous_measures, current_measures, previous_vintage),
+            "marts.fct_firm_years derived measures", lambda: derived_measure_suite(previous_vintage, tolerances),
+            DERIVED_KEY_COLUMNS,
+        )
+        outcome = dataclasses.replace(outcome, evaluated=outcome.evaluated + drifted.evaluated,
+                                      failures=outcome.failures + drifted.failures)
     note = f"compared with published vintage {previous_vintage}" if previous_vintage else "no earlier publication"
-    return _result(context, ops, outcome, vintage_id, FIRM_YEARS, started, {"previous_vintage": note})
+    return _result(context, ops, outcome, vintage_id, FIRM_YEARS, started, {"previous_vintage": note},
+                   tuple(config.acknowledged_warnings.get(vintage_id, ())))
 
 
 QUALITY_CHECKS = [*RAW_CHECKS, gx_fct_firm_years]

@@ -302,6 +302,145 @@ def _lose_share(share: float) -> Callable[[pd.DataFrame], pd.DataFrame]:
     return lambda frame: frame.drop(frame.index[_rows(frame, share)])
 
 
+def _dates_as_beijing_timestamps(folder: Path) -> None:
+    """application_date exported as a UTC timestamp of Beijing midnight: 16:00 UTC of the day before."""
+    frame = read_table(folder, "patents")
+    midnight_utc = pd.to_datetime(frame["application_date"]).dt.tz_localize("Asia/Shanghai").dt.tz_convert("UTC")
+    frame["application_date"] = midnight_utc
+    write_table(folder, "patents", frame, conform=False)
+
+
+def _csv_dates_with_time(folder: Path) -> None:
+    to_csv(folder, "firms")
+    frame = read_table(folder, "firms").astype({"listing_date": str})
+    _set(frame, _rows(frame, 0.05), "listing_date", (frame["listing_date"] + " 16:00:00").iloc[_rows(frame, 0.05)].to_numpy())
+    write_table(folder, "firms", frame, conform=False)
+
+
+def _nan_amounts(folder: Path) -> None:
+    """NaN (not null) in 2% of rd_lease: pandas would turn NaN into null, so write through Arrow."""
+    frame = read_table(folder, "financials")
+    values = frame["rd_lease"].to_numpy(dtype=float, copy=True)
+    values[_rows(frame, 0.02)] = np.nan
+    arrow = pq.read_table(_path(folder, "financials"))
+    index = arrow.schema.get_field_index("rd_lease")
+    arrow = arrow.set_column(index, "rd_lease", pa.array(values, pa.float64(), from_pandas=False))
+    pq.write_table(arrow, _path(folder, "financials"))
+
+
+def _scale_columns(columns: tuple[str, ...], factor: float) -> Callable[[pd.DataFrame], None]:
+    def change(frame: pd.DataFrame) -> None:
+        for column in columns:
+            frame[column] = frame[column] * factor
+
+    return change
+
+
+def _fullwidth_separators(frame: pd.DataFrame) -> None:
+    frame["applicants"] = frame["applicants"].str.replace(";", "；", regex=False)
+
+
+def _lowercase_ipc(frame: pd.DataFrame) -> None:
+    frame["ipc_codes"] = frame["ipc_codes"].str.lower()
+
+
+def _drop_province_year(frame: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """The firm-years of the largest province in 2019: a hole the total row count hardly shows."""
+    firms = read_table(folder, "firms")
+    largest = firms["province_code"].value_counts().index[0]
+    codes = set(firms.loc[firms["province_code"] == largest, "stock_code"])
+    return frame[~(frame["stock_code"].isin(codes) & (frame["fiscal_year"] == 2019))]
+
+
+def _province_year_hole(folder: Path) -> None:
+    write_table(folder, "financials", _drop_province_year(read_table(folder, "financials"), folder))
+
+
+def _unit_slip_in_one_year(frame: pd.DataFrame) -> None:
+    """R&D in 10k yuan for fiscal 2016 only: the pooled median hardly moves, that year's does."""
+    year = frame["fiscal_year"] == 2016
+    for column in ("rd_expense", "rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_direct_inputs"):
+        frame.loc[year, column] = frame.loc[year, column] / 10_000
+
+
+def _zero_filled(frame: pd.DataFrame) -> None:
+    frame["bachelor_staff"] = frame["bachelor_staff"].fillna(0)
+
+
+def _renumbered_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
+    """0.5% of the applications delivered again under a new number (serial digits replaced)."""
+    copies = frame.iloc[_rows(frame, 0.005)].copy()
+    copies["application_number"] = copies["application_number"].str.slice(0, 7) + "9" + copies["application_number"].str.slice(8)
+    return pd.concat([frame, copies], ignore_index=True)
+
+
+def _traditional_script(frame: pd.DataFrame) -> None:
+    """A fifth of the titles and abstracts converted to traditional script (OpenCC s2t)."""
+    import opencc
+
+    to_traditional = opencc.OpenCC("s2t")
+    positions = _rows(frame, 0.2)
+    for column in ("title", "abstract"):
+        _set(frame, positions, column, frame[column].iloc[positions].map(to_traditional.convert).to_numpy())
+
+
+def _english_titles(frame: pd.DataFrame) -> None:
+    positions = _rows(frame, 0.05)
+    _set(frame, positions, "title", "Method and device for intelligent production line inspection")
+
+
+CASH_FLOW_COLUMNS = ("operating_cash_outflows", "cash_paid_goods_services", "cash_paid_employees")
+RD_COLUMNS = ("rd_expense", "rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_direct_inputs")
+
+# Content that is valid value by value but wrong as a whole (issue: bad data that looks fine).
+SEMANTIC_MUTATIONS: tuple[Mutation, ...] = (
+    Mutation("infinite_net_profit", "+inf in net profit", edit("financials", _set_value("net_profit", np.inf, 0.001)),
+             INGEST, "non_finite", "net_profit"),
+    Mutation("nan_for_null_amount", "NaN instead of an empty value in rd_lease",
+             _nan_amounts, INGEST, "non_finite", "rd_lease"),
+    Mutation("patent_dates_as_timestamps", "application_date delivered as UTC timestamps of Beijing midnight",
+             _dates_as_beijing_timestamps, INGEST, "date_with_time", "application_date"),
+    Mutation("csv_dates_with_time", "CSV: listing dates with a time of day ('2010-05-04 16:00:00')",
+             _csv_dates_with_time, INGEST, "date_with_time", "listing_date"),
+    Mutation("placeholder_incorporation_dates", "incorporation_date 1900-01-01 standing for unknown",
+             edit("firms", _set_value("incorporation_date", pd.Timestamp("1900-01-01").date())), INGEST,
+             "placeholder_date", "incorporation_date"),
+    Mutation("top1_share_as_fraction", "top1_share_pct delivered as a fraction (0.35 for 35%)",
+             edit("governance", _scale_columns(("top1_share_pct",), 0.01)), "gx_raw_governance",
+             "expect_column_median_to_be_between", "top1_share_pct"),
+    Mutation("cash_flows_in_100m_yuan", "cash-flow items in 100m yuan (亿元) while the rest are in yuan",
+             edit("financials", _scale_columns(CASH_FLOW_COLUMNS, 1e-8)), "gx_raw_financials",
+             "expect_column_median_to_be_between", "cash_paid_goods_services__per_operating_income"),
+    Mutation("rd_items_in_10k_yuan", "R&D items in 10k yuan (万元) while the rest are in yuan",
+             edit("financials", _scale_columns(RD_COLUMNS, 1e-4)), "gx_raw_financials",
+             "expect_column_median_to_be_between", "rd_expense__per_operating_income"),
+    Mutation("fullwidth_applicant_separators", "applicant lists separated by the full-width '；'",
+             edit("patents", _fullwidth_separators), "gx_raw_patents", "expect_column_values_to_be_null",
+             "patent_text_issue"),
+    # Against the previous vintage, per stratum (expectations/drift.py).
+    Mutation("province_year_hole", "financials of the largest province missing for 2019 only",
+             _province_year_hole, "gx_raw_financials", "expect_column_values_to_be_between", "rows_ratio"),
+    Mutation("scattered_firm_years_lost", "2% of the firm-years missing, scattered over years and provinces",
+             edit("financials", _lose_share(0.02)), "gx_raw_financials", "expect_column_values_to_be_between",
+             "kept_share"),
+    Mutation("unit_slip_in_one_year", "R&D items of fiscal 2016 in 10k yuan, every other year in yuan",
+             edit("financials", _unit_slip_in_one_year), "gx_raw_financials", "expect_column_values_to_be_between",
+             "ln_median_shift"),
+    Mutation("undisclosed_as_zero", "bachelor_staff: undisclosed values delivered as 0 instead of empty",
+             edit("financials", _zero_filled), "gx_raw_financials", "expect_column_values_to_be_between",
+             "null_share_shift"),
+    Mutation("renumbered_duplicate_patents", "0.5% of the applications repeated under new application numbers",
+             edit("patents", _renumbered_duplicates), "gx_raw_patents", "expect_column_values_to_be_in_set",
+             "is_content_duplicate"),
+    Mutation("traditional_script_texts", "a fifth of titles and abstracts in traditional Chinese",
+             edit("patents", _traditional_script), "gx_raw_patents", "expect_column_mean_to_be_between",
+             "in_traditional_script"),
+    Mutation("english_titles", "5% of titles delivered in English", edit("patents", _english_titles),
+             "gx_raw_patents", "expect_column_mean_to_be_between", "title_without_chinese"),
+    Mutation("lowercase_ipc_codes", "ipc_codes in lower case ('g06n 3/08'): no AI IPC group would match",
+             edit("patents", _lowercase_ipc), "gx_raw_patents", "expect_column_values_to_be_null", "patent_text_issue"),
+)
+
 MUTATIONS: tuple[Mutation, ...] = (
     # Refused by the loader contract before a row is written.
     Mutation("missing_file", "governance file not delivered", _delete_file("governance"), INGEST, "required_file"),
@@ -406,6 +545,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("unknown_trading_status", "trading_status 'delisted' outside the contract's list",
              edit("firm_status", _set_value("trading_status", "delisted", 0.01)), "gx_raw_firm_status",
              "expect_column_values_to_be_in_set", "trading_status"),
+    *SEMANTIC_MUTATIONS,
 )
 MUTATIONS_BY_NAME = {m.name: m for m in MUTATIONS}
 assert len(MUTATIONS_BY_NAME) == len(MUTATIONS), "mutation names must be unique"

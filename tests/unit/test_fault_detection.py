@@ -150,8 +150,8 @@ def test_raw_suite_fails_with_the_named_rule(mutation, base, tmp_path):
     assert failure.unexpected_count > 0
     if mutation.column:
         assert mutation.column in message
-    if failure.examples:  # row rules quote the offending rows with their line in the file
-        assert "source_row" in failure.examples[0] and "first:" in message
+    if failure.examples:  # row rules quote the offending rows with their line in the file, drift rules the stratum
+        assert ("source_row" in failure.examples[0] or "stratum" in failure.examples[0]) and "first:" in message
     # What the asset check turns it into: one alert per failed expectation, naming asset, file and column.
     alert = next(a for a in outcome_alerts(outcome, FAULT_VINTAGE, AssetKey(["raw", table])) if a.message == message)
     assert (alert.asset, alert.rule, alert.failing_count) == (f"raw/{table}", mutation.rule_hint, failure.unexpected_count)

@@ -50,10 +50,10 @@ def _winsorized_sample(unwinsorized: pd.DataFrame, facts: MartFacts) -> pd.DataF
         sample[name] = sample[name].clip(low, high)
     sample["province_code"], sample["region"], sample["industry_code"] = "110000", "east", "C39"
     for name in (*MODEL_VARIABLES, *INDICATORS, "human_capital"):
-        if name not in sample:
-            sample[name] = 0.5
+        if name not in sample:  # varying, as every model variable of a real sample does
+            sample[name] = 0.3 + 0.4 * (np.arange(len(sample)) % 7) / 7
     sample["ai_did"] = (sample["ai"] > sample["ai"].mean()).astype(int)
-    sample["both"] = 0
+    sample["both"] = np.arange(len(sample)) % 5 == 0
     for name in ("roa", "top1", "lev", "inde", "human_capital", *INDICATORS):
         sample[name] = sample[name].clip(upper=0.95)
     return sample
@@ -91,3 +91,15 @@ def test_a_shrunken_sample_fails_against_the_published_one(unwinsorized, facts):
     assert len(failures) == 1 and failures[0].unexpected_count == int(360 * 0.9) - 300
     looser = QualityTolerances(marts_row_count_min_ratio=0.8)
     assert not [f for f in _outcome(sample, facts, looser).failures if f.rule == "expect_table_row_count_to_be_between"]
+
+
+def test_a_constant_model_variable_is_named_with_its_raw_cause(unwinsorized, facts):
+    """Instead of a LinAlgError inside an estimator: the check names the variable and the raw column."""
+    sample = _winsorized_sample(unwinsorized, facts)
+    sample["ai_patent"] = 0.0
+    failures = [f for f in _outcome(sample, facts).failures if f.rule == "expect_column_stdev_to_be_between"]
+    assert [f.columns for f in failures] == [("ai_patent",)]
+    message = failures[0].message("marts.fct_firm_years")
+    assert "ai_patent is the same for every firm-year" in message
+    assert "raw.patents.ipc_codes matched no AI IPC group" in message and "observed 0.0" in message
+    assert failures[0].check == "constant_model_variable" and failures[0].severity == "error"
