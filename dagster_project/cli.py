@@ -43,10 +43,11 @@ def prepare_dagster_home() -> Path:
 def cmd_synth(args: argparse.Namespace) -> int:
     from dagster_project.synthetic import DEFAULT_SEED, DEFAULT_VINTAGE_ID, generate_vintage
 
-    from dagster_project.ingest.loader import check_vintage_id
+    from dagster_project.raw_contract import vintage_id_problem
 
-    if args.vintage:
-        check_vintage_id(args.vintage)
+    problem = vintage_id_problem(args.vintage) if args.vintage else None
+    if problem:
+        raise ValueError(problem)
     landing = Path(args.landing).resolve() if args.landing else settings.landing_dir()
     started = time.perf_counter()
     if args.as_vendors:

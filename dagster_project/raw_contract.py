@@ -14,8 +14,28 @@ the vendor profiles in ``dagster_project/importer/profiles/``, which state these
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+VINTAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+"""A vintage id (its landing folder's name): a letter or digit, then up to 63 letters, digits, '.', '_', '-'.
+
+The id becomes a folder, a file-name part (archives, reports) and a value in SQL and
+Markdown, so path separators, quotes, spaces and control characters are refused. Ids
+sort as text, and the newest must sort last: '2024-06' < '2025-06'.
+"""
+
+
+def vintage_id_problem(vintage_id: object) -> str | None:
+    """Why ``vintage_id`` cannot name a vintage, or None when it can (the generator, the
+    importer and the loader all apply this one rule)."""
+    if isinstance(vintage_id, str) and re.fullmatch(VINTAGE_ID_PATTERN, vintage_id):
+        return None
+    return (f"vintage id {vintage_id!r} is not allowed (rule: vintage_id): use 1-64 letters, digits, '.', '_' "
+            f"or '-', starting with a letter or digit (pattern {VINTAGE_ID_PATTERN}); no path separators, quotes, "
+            f"spaces or control characters")
+
 
 READY_MARKER = "_READY"
 """A vintage folder is complete when this marker file is present (written last)."""

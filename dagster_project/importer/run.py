@@ -290,10 +290,9 @@ def import_vintage(sources: list[engine.Source], vintage_id: str, landing_dir: P
 
     say = progress or (lambda message: None)
     started = time.perf_counter()
-    from dagster_project.synthetic.vintage import _VINTAGE_ID_PATTERN  # one rule for vintage folder names
-
-    if not _VINTAGE_ID_PATTERN.match(vintage_id):
-        raise ImportProblem(f"--vintage {vintage_id!r} must be a plain folder name (letters, digits, '.', '_', '-')")
+    problem = raw_contract.vintage_id_problem(vintage_id)
+    if problem:
+        raise ImportProblem(f"--vintage: {problem}")
     target = Path(landing_dir) / vintage_id
     if target.exists():
         raise FileExistsError(f"vintage folder {target} already exists; refusing to overwrite it")

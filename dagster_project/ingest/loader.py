@@ -27,6 +27,7 @@ from dagster_project.raw_contract import (
     Column,
     RawTable,
     vintage_file,
+    vintage_id_problem,
 )
 
 LINEAGE_COLUMNS = (
@@ -59,15 +60,6 @@ PLACEHOLDER_DATES = (
     "0001-01-01", "1899-12-30", "1899-12-31", "1900-01-01", "1970-01-01",
     "2099-12-31", "2100-01-01", "2999-12-31", "9999-12-31",
 )
-
-VINTAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-"""A vintage id (its landing folder's name): a letter or digit, then up to 63 letters, digits, '.', '_', '-'.
-
-The id becomes a folder, a file-name part (archives, reports) and a value in SQL and
-Markdown, so path separators, quotes, spaces and control characters are refused. Ids
-sort as text, and the newest must sort last: '2024-06' < '2025-06'.
-"""
-_VINTAGE_ID = re.compile(VINTAGE_ID_PATTERN)
 
 # Refusals about the folder rather than its files: recorded without a fingerprint, so the
 # same files are built once the folder is put right.
@@ -102,14 +94,11 @@ class LoadReport:
 
 
 def check_vintage_id(vintage_id: str) -> str:
-    """``vintage_id`` itself if it matches :data:`VINTAGE_ID_PATTERN`, else VintageContractError (rule vintage_id)."""
-    if not _VINTAGE_ID.fullmatch(vintage_id):
-        raise VintageContractError(
-            f"vintage id {vintage_id!r} is not allowed (rule: vintage_id): use 1-64 letters, digits, '.', '_' or '-', "
-            f"starting with a letter or digit (pattern {VINTAGE_ID_PATTERN}); no path separators, quotes, spaces "
-            f"or control characters",
-            rule="vintage_id", file=repr(vintage_id),
-        )
+    """``vintage_id`` itself if it may name a vintage (raw_contract.VINTAGE_ID_PATTERN), else
+    VintageContractError (rule vintage_id)."""
+    problem = vintage_id_problem(vintage_id)
+    if problem:
+        raise VintageContractError(problem, rule="vintage_id", file=repr(vintage_id))
     return vintage_id
 
 

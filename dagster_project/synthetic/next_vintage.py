@@ -36,7 +36,6 @@ import pyarrow.parquet as pq
 from dagster_project import raw_contract
 from dagster_project.synthetic.patents import TYPE_DIGIT, _application_numbers
 from dagster_project.synthetic.vintage import (
-    _VINTAGE_ID_PATTERN,
     SyntheticVintage,
     contract_schema,
     write_vintage_folder,
@@ -187,8 +186,9 @@ def generate_next_vintage(base: Path, landing_dir: Path, vintage_id: str | None 
     if not (base / raw_contract.READY_MARKER).exists():
         raise ValueError(f"{base} is not a complete vintage (no {raw_contract.READY_MARKER})")
     vintage_id = vintage_id or default_next_id(base.name)
-    if not _VINTAGE_ID_PATTERN.match(vintage_id):
-        raise ValueError(f"vintage_id {vintage_id!r} must be a plain folder name (letters, digits, '.', '_', '-')")
+    problem = raw_contract.vintage_id_problem(vintage_id)
+    if problem:
+        raise ValueError(problem)
     target = Path(landing_dir) / vintage_id
     if target.exists():
         raise FileExistsError(f"vintage folder {target} already exists; refusing to overwrite it")

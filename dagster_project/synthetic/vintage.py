@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ DEFAULT_SEED = 42
 DEFAULT_VINTAGE_ID = "2024-06"
 FILE_FORMATS = ("parquet", "csv")
 POPULATION_VALUES_FILE = Path(__file__).with_name("population_values.json")
-_VINTAGE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 ARROW_TYPES = {
     "VARCHAR": pa.string(),
@@ -155,8 +153,9 @@ def _population_values() -> dict:
 
 
 def _validate(landing_dir: Path, vintage_id: str, seed: int, scale: float, file_format: str) -> Path:
-    if not isinstance(vintage_id, str) or not _VINTAGE_ID_PATTERN.match(vintage_id):
-        raise ValueError(f"vintage_id {vintage_id!r} must be a plain folder name (letters, digits, '.', '_', '-')")
+    problem = raw_contract.vintage_id_problem(vintage_id)
+    if problem:
+        raise ValueError(problem)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:

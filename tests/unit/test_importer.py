@@ -346,7 +346,7 @@ def test_cli_import_error_is_one_clear_message(tmp_path):
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "no file of the csmar profile's tables found" in out.stderr and "nothing was written" in out.stderr
     traversal = _cli("import", "--from", f"csmar:{tmp_path}", "--vintage", "../x", "--landing", str(tmp_path / "l"))
-    assert traversal.returncode == 2 and "must be a plain folder name" in traversal.stderr
+    assert traversal.returncode == 2 and "is not allowed (rule: vintage_id)" in traversal.stderr
     bad = _cli("import", "--from", "nosuchvendor:/tmp", "--vintage", "x", "--landing", str(tmp_path / "l"))
     assert bad.returncode == 2 and "no profile 'nosuchvendor': choose one of akshare, cnki, csmar" in bad.stderr
 
