@@ -62,3 +62,15 @@ def test_rerun_is_idempotent_and_leaves_the_raw_vintage_untouched(pipeline_run, 
     assert _query(pipeline_run, "select count(*) from raw.patents") == counts_before
     (vintages,) = _query(pipeline_run, "select count(*) from raw.vintages")[0]
     assert vintages == 1
+
+
+def test_take_away_reports_are_written(pipeline_run):
+    import docx
+
+    reports = pipeline_run.reports_dir
+    page = (reports / "replication.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC DATA" in page and 'id="summary"' in page and "data:image/png;base64," in page
+    assert "all tables:" in (reports / "replication.md").read_text(encoding="utf-8")
+    document = docx.Document(str(reports / "tables.docx"))
+    titles = [p.text for p in document.paragraphs if p.text.startswith("Table ")]
+    assert len(document.tables) == 13 and titles[0].startswith("Table 1.") and titles[-1].startswith("Table 14.")
