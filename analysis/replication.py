@@ -582,9 +582,11 @@ def render_html(replication: Replication, figures: Sequence[Path] = ()) -> str:
             status = _status(comparison).replace(" ", "-")
             cells = []
             for header, (text, marks) in zip(headers, _row_values(comparison, replication.has_truth)):
-                css = "num" if header in numeric else "label"
-                sup = f"<sup>{escape(marks)}</sup>" if marks else ""
-                cells.append(f'<td class="{css}">{escape(text)}{sup}</td>')
+                if header in numeric:  # stars in the fixed-width slot keep the decimal points aligned
+                    sup = f"<sup>{escape(marks)}</sup>" if marks else ""
+                    cells.append(f'<td class="num">{escape(text)}<span class="mark">{sup}</span></td>')
+                else:
+                    cells.append(f'<td class="label">{escape(text)}</td>')
             body.append(f'<tr class="{status}">' + "".join(cells) + "</tr>")
         body.append("</tbody></table></section>")
     if replication.truths_without_cell:
@@ -593,8 +595,9 @@ def render_html(replication: Replication, figures: Sequence[Path] = ()) -> str:
                     '<th class="num">z</th></tr></thead><tbody>')
         for truth, ours, z in replication.truths_without_cell:
             ours_text = "" if ours is None else f"{ours.value:.3f} ({ours.std_error:.3f})"
-            body.append(f'<tr><td class="label">{escape(truth.name)}</td><td class="num">{truth.value:.3f}</td>'
-                        f'<td class="num">{escape(ours_text)}</td><td class="num">{_fmt(z, ".2f")}</td></tr>')
+            slot = '<span class="mark"></span>'
+            body.append(f'<tr><td class="label">{escape(truth.name)}</td><td class="num">{truth.value:.3f}{slot}</td>'
+                        f'<td class="num">{escape(ours_text)}{slot}</td><td class="num">{_fmt(z, ".2f")}{slot}</td></tr>')
         body.append("</tbody></table></section>")
     unmappable = [c for c in replication.comparisons if c.unmappable]
     body.append('<section id="unmappable"><h2>Unmappable cells</h2><ul>')

@@ -61,13 +61,14 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; border-top: 2px solid 
 caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.4em; }
 th, td { padding: 0.15em 0.8em; vertical-align: top; }
 thead tr:last-child th { border-bottom: 1px solid #111; }
-thead th { font-weight: normal; text-align: center; }
-thead th:first-child, th[scope="row"], td.label, th.label { text-align: left; font-weight: normal; }
+thead th { font-weight: normal; text-align: right; padding-right: 2.4em; }
+thead th:first-child, th[scope="row"], td.label, th.label { text-align: left; font-weight: normal; padding-right: 0.8em; }
 td, td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.label { white-space: normal; }
 .mark { display: inline-block; width: 1.6em; text-align: left; }
 tfoot tr:first-child th, tfoot tr:first-child td { border-top: 1px solid #111; }
-tr.notes td { text-align: left; white-space: normal; font-size: 0.85em; border-top: 1px solid #111; }
+tr.notes td { text-align: left; white-space: normal; font-size: 0.85em; border-top: 1px solid #111;
+              contain: inline-size; }
 tr.std-error td { padding-top: 0; }
 .provenance { font-size: 0.85em; color: #444; }
 .synthetic, .banner { background: #fff3cd; border: 1px solid #e0b400; padding: 0.4em 0.6em; }
@@ -404,17 +405,20 @@ def _render_html(table: PaperTable, grid: _Grid, styled: bool = False) -> str:
     for cells in grid.header:
         lines.append("<tr>" + "".join(f"<th>{escape(cell)}</th>" for cell in cells) + "</tr>")
     lines.append("</thead>")
+    notes_row = ""
+    if styled and grid.notes:
+        notes = "<br>".join(escape(note) for note in grid.notes)
+        notes_row = f'<tr class="notes"><td colspan="{len(table.columns) + 1}">{notes}</td></tr>'
     for section, rows in (("tbody", grid.body), ("tfoot", grid.footer)):
-        if not rows:
+        if not rows and not (section == "tfoot" and notes_row):
             continue
         lines.append(f"<{section}>")
         for body_row in rows:
             cells = "".join(f"<td>{html_cell(cell)}</td>" for cell in body_row.cells)
             lines.append(f'<tr class="{body_row.kind}"><th scope="row">{escape(body_row.label)}</th>{cells}</tr>')
+        if section == "tfoot" and notes_row:
+            lines.append(notes_row)
         lines.append(f"</{section}>")
-    if styled and grid.notes:
-        notes = "<br>".join(escape(note) for note in grid.notes)
-        lines.append(f'<tbody><tr class="notes"><td colspan="{len(table.columns) + 1}">{notes}</td></tr></tbody>')
     lines.append("</table>")
     if not styled:
         lines += [f'<p class="note">{escape(note)}</p>' for note in grid.notes]

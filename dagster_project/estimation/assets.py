@@ -8,6 +8,12 @@ from analysis.descriptives import describe
 from analysis.fixed_effects import fit_ols
 from analysis.paper_models import DESCRIPTIVE_VARIABLES, TABLE04
 from dagster_project.estimation.frames import load_firm_year_frame
+from dagster_project.estimation.headline import (
+    coefficients_markdown,
+    headline_metadata,
+    provenance_metadata,
+    provenance_tags,
+)
 from dagster_project.vintage import VintageSelection
 from dagster_project.warehouse_tables import replace_rows
 
@@ -23,7 +29,9 @@ def table03_descriptives(context: AssetExecutionContext, warehouse: DuckDBResour
         stats.insert(0, "table_id", "table03")
         replace_rows(conn, "results.descriptives", stats, provenance, table_id="table03")
     return MaterializeResult(
-        metadata={"vintage_id": provenance.vintage_id, "table": MetadataValue.md(stats.round(3).to_markdown(index=False))}
+        tags=provenance_tags(provenance),
+        metadata={**provenance_metadata(provenance), "N": MetadataValue.int(int(stats["n"].max())),
+                  "table": MetadataValue.md(stats.round(3).to_markdown(index=False))}
     )
 
 
@@ -61,12 +69,10 @@ def table04_benchmark(context: AssetExecutionContext, warehouse: DuckDBResource,
         coefficients, model_stats = tidy_rows("table04", results)
         replace_rows(conn, "results.coefficients", coefficients, provenance, table_id="table04")
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table04")
-    ai = coefficients[(coefficients["column_id"] == "(3)") & (coefficients["term"] == "ai")].iloc[0]
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
-            "ai_col3": float(ai["estimate"]),
-            "ai_col3_se": float(ai["std_error"]),
-            "coefficients": MetadataValue.md(coefficients.round(4).to_markdown(index=False)),
+            **headline_metadata(coefficients, model_stats, "(3)", "ai", provenance),
+            "coefficients": coefficients_markdown(coefficients),
         }
     )

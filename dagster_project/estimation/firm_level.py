@@ -45,6 +45,14 @@ from analysis.production import fit_levinsohn_petrin
 from analysis.results import RegressionResult
 from dagster_project.estimation.assets import NPRO, tidy_rows
 from dagster_project.estimation.frames import load_firm_year_frame
+from dagster_project.estimation.headline import (
+    DECIMALS,
+    coefficients_markdown,
+    headline_metadata,
+    p_value_text,
+    provenance_metadata,
+    provenance_tags,
+)
 from dagster_project.vintage import VintageSelection
 from dagster_project.warehouse_tables import replace_rows
 
@@ -144,7 +152,7 @@ def _fit_spec(frame: pd.DataFrame, spec: ModelSpec) -> RegressionResult:
 
 def _estimate(coefficients: pd.DataFrame, column_id: str, term: str) -> float:
     row = coefficients[(coefficients["column_id"] == column_id) & (coefficients["term"] == term)]
-    return float(row["estimate"].iloc[0]) if len(row) else float("nan")
+    return round(float(row["estimate"].iloc[0]), DECIMALS) if len(row) else float("nan")
 
 
 def add_instruments(frame: pd.DataFrame, leave_one_out: bool) -> pd.DataFrame:
@@ -192,8 +200,9 @@ def firm_year_tfp(
         )
         _write(conn, provenance, "tfp_lp", coefficients, model_stats)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **provenance_metadata(provenance),
             "firm_years": len(tfp),
             **{f"elasticity_{term}": float(value) for term, value in result.params.items()},
             **{f"se_{term}": float(value) for term, value in result.std_errors.items()},
@@ -257,8 +266,9 @@ def table07_psm(context: AssetExecutionContext, config: PsmConfig, warehouse: Du
         _write(conn, provenance, "table07", coefficients, model_stats)
     matched_rows = balance[balance["sample"] == "matched"]
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "att_npro", "ATT", provenance),
             **{name: int(value) for name, value in match.stats.items()},
             "max_abs_bias_pct_matched": float(matched_rows["bias_pct"].abs().max()),
             "att_npro": float(att.params["ATT"]),
@@ -307,11 +317,12 @@ def table05_robustness(context: AssetExecutionContext, warehouse: DuckDBResource
         )
         _write(conn, provenance, "table05", coefficients, model_stats)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "add_both", "ai", provenance),
             **{f"{spec.column_id}_{spec.regressors[0]}": _estimate(coefficients, spec.column_id, spec.regressors[0])
                for spec in TABLE05},
-            "coefficients": MetadataValue.md(coefficients.drop(columns="table_id").round(4).to_markdown(index=False)),
+            "coefficients": coefficients_markdown(coefficients),
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
@@ -355,12 +366,13 @@ def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: Duck
         coefficients, model_stats = _concat(parts)
         _write(conn, provenance, "table06", coefficients, model_stats)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "l1_ai_stage2", "ai", provenance),
             **{f"{instrument}_stage2_ai": _estimate(coefficients, f"{instrument}_stage2", "ai")
                for instrument in TABLE06_INSTRUMENTS},
             "leave_one_out": config.leave_one_out,
-            "coefficients": MetadataValue.md(coefficients.drop(columns="table_id").round(4).to_markdown(index=False)),
+            "coefficients": coefficients_markdown(coefficients),
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
@@ -404,8 +416,9 @@ def table08_mechanisms(
         coefficients, model_stats = _concat(parts)
         _write(conn, provenance, "table08", coefficients, model_stats)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "green_path_a", "ai", provenance),
             **{f"{mediator}_path_a_ai": _estimate(coefficients, f"{mediator}_path_a", "ai") for mediator in indirect},
             **{f"{mediator}_indirect": value for mediator, value in indirect.items()},
             "seed": config.seed,
@@ -434,8 +447,9 @@ def table09_heterogeneity(context: AssetExecutionContext, warehouse: DuckDBResou
         coefficients, model_stats = tidy_rows("table09", results)
         _write(conn, provenance, "table09", coefficients, model_stats)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "east", "ai", provenance),
             **{f"{region}_ai": _estimate(coefficients, region, "ai") for region in TABLE09_REGIONS},
             **{f"{region}_nobs": results[region].nobs for region in TABLE09_REGIONS},
             "seconds": round(time.perf_counter() - started, 2),
@@ -488,10 +502,11 @@ def table10_group_differences(
         )
         _write(conn, provenance, "table10", coefficients, model_stats)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
-            **{f"{split}_difference": float(test.observed_difference) for split, test in tests.items()},
-            **{f"{split}_p_value": float(test.p_value) for split, test in tests.items()},
+            **headline_metadata(coefficients, model_stats, "non_heavy_polluting", "ai", provenance),
+            **{f"{split}_difference": round(float(test.observed_difference), DECIMALS) for split, test in tests.items()},
+            **{f"{split}_p_value": p_value_text(test.p_value) for split, test in tests.items()},
             **{f"seconds_permutation_test_{split}": round(value, 2) for split, value in seconds.items()},
             "n_draws": config.n_draws,
             "seed": config.seed,

@@ -46,6 +46,7 @@ from analysis.spatial_panel import (
 from analysis.spatial_weights import SpatialWeights, contiguity_weights, inverse_distance_weights
 from dagster_project.estimation.assets import NPRO, tidy_rows
 from dagster_project.estimation.frames import load_firm_year_frame
+from dagster_project.estimation.headline import headline_metadata, provenance_metadata, provenance_tags
 from dagster_project.vintage import VintageSelection
 from dagster_project.warehouse_tables import replace_rows
 
@@ -160,8 +161,8 @@ def spatial_weights(
         frame = pd.concat([w.tidy().assign(matrix_name=name) for name, w in weights.items()], ignore_index=True)
         replace_rows(conn, "analysis.spatial_weights", frame, provenance)
     neighbours = {name: (w.raw > 0).sum(axis=1) for name, w in weights.items()}
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **provenance_metadata(provenance),
         "rows": len(frame),
         "provinces": weights["adjacency"].n,
         "adjacency_links": int(neighbours["adjacency"].sum()),
@@ -251,8 +252,8 @@ def table11_moran(context: AssetExecutionContext, warehouse: DuckDBResource, vin
         replace_rows(conn, "results.moran", moran, provenance, table_id="table11")
         replace_rows(conn, "results.moran_scatter", scatter, provenance, table_id="figure02")
     adjacency = moran[moran["matrix_name"] == "adjacency"]
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **provenance_metadata(provenance),
         "moran_i_adjacency_min": float(adjacency["moran_i"].min()),
         "moran_i_adjacency_max": float(adjacency["moran_i"].max()),
         "years_p_normal_below_0_05": int((adjacency["p_normal"] < 0.05).sum()),
@@ -294,8 +295,8 @@ def table12_model_selection(context: AssetExecutionContext, warehouse: DuckDBRes
             [_model_selection(panel, w).assign(column_id=name) for name, w in weights.items()], ignore_index=True
         ).assign(table_id="table12")
         replace_rows(conn, "results.specification_tests", tests, provenance, table_id="table12")
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **provenance_metadata(provenance),
         "tests": MetadataValue.md(tests[["column_id", "test", "statistic", "df", "p_value"]].round(4)
                                   .to_markdown(index=False)),
         "seconds": _seconds_since(start),
@@ -332,8 +333,8 @@ def table13_sdm_gmm(context: AssetExecutionContext, warehouse: DuckDBResource, v
         replace_rows(conn, "results.coefficients", coefficients, provenance, table_id="table13")
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table13")
     headline = coefficients.set_index(["column_id", "term"])
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **headline_metadata(coefficients, model_stats, "(3)", "ai", provenance),
         "rho_adjacency": float(headline.loc[("(1)", "rho"), "estimate"]),
         "rho_distance": float(headline.loc[("(2)", "rho"), "estimate"]),
         "ai_adjacency": float(headline.loc[("(1)", "ai"), "estimate"]),
@@ -375,8 +376,8 @@ def table14_effects(context: AssetExecutionContext, warehouse: DuckDBResource, v
         replace_rows(conn, "results.spatial_effects", tidy, provenance, table_id="table14")
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table14")
     ai = tidy[(tidy["term"] == "ai") & (tidy["method"] == "simulation")].set_index(["matrix_name", "effect"])
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **provenance_metadata(provenance),
         **{f"ai_{effect}_{matrix}": float(ai.loc[(matrix, effect), "estimate"])
            for matrix in weights for effect in ("direct", "indirect", "total")},
         "rows": len(tidy),
