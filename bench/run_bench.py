@@ -141,7 +141,7 @@ def main() -> int:
     runs = []
     for scale in args.scales:
         with tempfile.TemporaryDirectory(prefix="nqp-bench-") as tmp:
-            env = {**os.environ, "NQP_DATA_DIR": f"{tmp}/data", "NQP_REPORTS_DIR": f"{tmp}/reports",
+            env = {**os.environ, "NQP_DATA_DIR": f"{tmp}/data", "NQP_REPORTS_DIR": f"{tmp}/reports", "NQP_EXPORTS_DIR": f"{tmp}/exports",
                    "DAGSTER_HOME": f"{tmp}/dagster_home"}
             Path(env["DAGSTER_HOME"]).mkdir()
             Path(env["DAGSTER_HOME"], "dagster.yaml").write_text("telemetry:\n  enabled: false\n")

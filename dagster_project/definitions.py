@@ -17,6 +17,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 # Domain modules, not their Definitions objects: a code location module may hold only one
 # Definitions object at module scope.
 from dagster_project.estimation import defs as estimation
+from dagster_project.exports import defs as exports
 from dagster_project.index import defs as index
 from dagster_project.ingest import defs as ingest
 from dagster_project.publish import defs as publish
@@ -39,5 +40,7 @@ materialize_all = define_asset_job(
 defs = Definitions.merge(
     *_DOMAINS,
     publish.build_defs(upstream=sorted(Definitions.merge(*_DOMAINS).resolve_all_asset_keys())),
+    # after publication, outside the publish domain's upstream (it reads the published file)
+    exports.defs,
     Definitions(jobs=[materialize_all], executor=in_process_executor),
 )

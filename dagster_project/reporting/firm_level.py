@@ -50,7 +50,8 @@ def figure01_report(context: AssetExecutionContext, warehouse: DuckDBResource, v
     )
     figures = settings.reports_dir() / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    png = plot_densities(densities, figures / FIGURE01_PNG, title=FIGURE01_TITLE, caption=caption)
+    png = plot_densities(densities, figures / FIGURE01_PNG, title=FIGURE01_TITLE, caption=caption,
+                         also_as=("pdf", "svg"))
     page = figures / "figure01.md"
     lines = []
     if header.is_synthetic:
@@ -63,7 +64,8 @@ def figure01_report(context: AssetExecutionContext, warehouse: DuckDBResource, v
     page.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return MaterializeResult(
         metadata={
-            "files": MetadataValue.json([str(png), str(page)]),
+            "files": MetadataValue.json([str(png), str(png.with_suffix(".pdf")), str(png.with_suffix(".svg")),
+                                         str(page)]),
             "firm_years": len(matched),
             "preview": MetadataValue.md(page.read_text(encoding="utf-8")),
         }

@@ -37,7 +37,7 @@ def figure02_report(context: AssetExecutionContext, warehouse: DuckDBResource, v
                                     settings.reports_dir() / FIGURE02_FILE)
     quadrants = scatter.groupby(["fiscal_year", "quadrant"]).size().unstack(fill_value=0)
     return MaterializeResult(metadata={
-        "files": MetadataValue.json([str(path)]),
+        "files": MetadataValue.json([str(path.with_suffix(suffix)) for suffix in spatial_layouts.FIGURE_FORMATS]),
         "path": MetadataValue.path(str(path)),
         "quadrant_counts": MetadataValue.md(quadrants.to_markdown()),
     })

@@ -74,3 +74,47 @@ def test_take_away_reports_are_written(pipeline_run):
     document = docx.Document(str(reports / "tables.docx"))
     titles = [p.text for p in document.paragraphs if p.text.startswith("Table ")]
     assert len(document.tables) == 13 and titles[0].startswith("Table 1.") and titles[-1].startswith("Table 14.")
+
+
+def test_analysis_panel_is_exported_with_its_labels(pipeline_run):
+    import pandas as pd
+    import pyreadstat
+
+    exports = pipeline_run.exports_dir
+    with duckdb.connect(str(pipeline_run.warehouse), read_only=True) as conn:
+        firm_years = conn.execute("select count(*) from marts.fct_firm_years").fetchone()[0]
+        comments = dict(conn.execute(
+            "select column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'analysis_panel'").fetchall())
+        npro_sum = conn.execute("select sum(npro) from analysis.firm_year_npro where vintage_id = ?",
+                                [pipeline_run.vintage_id]).fetchone()[0]
+    assert {"npro", "tfp_lp", "psm_matched", "roa"} <= set(comments)
+    assert all(comments.values()), [name for name, text in comments.items() if not text]
+    parquet = pd.read_parquet(exports / "analysis_panel.parquet")
+    csv = pd.read_csv(exports / "analysis_panel.csv", dtype={"stock_code": str})
+    assert len(parquet) == len(csv) == firm_years
+    assert parquet["npro"].sum() == pytest.approx(npro_sum)
+    frame, meta = pyreadstat.read_dta(str(exports / "analysis_panel.dta"))
+    assert len(frame) == firm_years and list(frame.columns) == list(parquet.columns)
+    assert meta.column_names_to_labels["roa"] == comments["roa"]
+    with pd.read_stata(exports / "analysis_panel.dta", iterator=True) as reader:
+        assert reader.variable_labels()["npro"].startswith("New quality productivity index")
+
+
+def test_nqp_export_writes_any_table(pipeline_run, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "weights.csv"
+    result = pipeline_run.nqp("export", "--table", "analysis.entropy_weights", "--format", "csv", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_csv(out)) == 11
+    refused = pipeline_run.nqp("export", "--table", "marts.fct_firm_years; drop table x", "--format", "csv")
+    assert refused.returncode == 2 and "SCHEMA.NAME" in refused.stderr
+
+
+def test_figures_come_as_png_pdf_and_svg(pipeline_run):
+    figures = pipeline_run.reports_dir / "figures"
+    for stem in ("figure01", "figure02"):
+        assert (figures / f"{stem}.png").read_bytes().startswith(b"\x89PNG"), stem
+        assert (figures / f"{stem}.pdf").read_bytes().startswith(b"%PDF"), stem
+        assert b"<svg" in (figures / f"{stem}.svg").read_bytes()[:2000], stem
