@@ -15,12 +15,13 @@ from dagster_project.estimation.headline import (
     provenance_tags,
 )
 from dagster_project.vintage import VintageSelection
-from dagster_project.warehouse_tables import replace_rows
+from dagster_project.warehouse_tables import column_schema_metadata, replace_rows
 
 NPRO = AssetKey(["analysis", "firm_year_npro"])
 
 
-@asset(key=["results", "table03_descriptives"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table03_descriptives"], metadata=column_schema_metadata("results.descriptives"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table03_descriptives(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 3: N, mean, sd, min, median, max of Npro, AI and the controls."""
     with vintage.session(warehouse) as (conn, provenance):
@@ -51,7 +52,8 @@ def tidy_rows(table_id: str, results: dict[str, object]) -> tuple[pd.DataFrame, 
     return coefficients_frame, stats_frame
 
 
-@asset(key=["results", "table04_benchmark"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table04_benchmark"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table04_benchmark(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 4: Npro on AI; (2) adds year and province FE; (3) adds controls. Firm-clustered SEs."""
     with vintage.session(warehouse) as (conn, provenance):

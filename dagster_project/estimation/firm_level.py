@@ -53,8 +53,9 @@ from dagster_project.estimation.headline import (
     provenance_metadata,
     provenance_tags,
 )
+from dagster_project.estimation.progress import progress_logger
 from dagster_project.vintage import VintageSelection
-from dagster_project.warehouse_tables import replace_rows
+from dagster_project.warehouse_tables import column_schema_metadata, replace_rows
 
 FIRM_YEARS = AssetKey(["marts", "fct_firm_years"])
 TFP = AssetKey(["analysis", "firm_year_tfp"])
@@ -173,7 +174,8 @@ class TfpConfig(Config):
     n_boot: int = Field(default=TFP_BOOTSTRAP_DRAWS, description="Firm-block bootstrap draws")
 
 
-@asset(key=["analysis", "firm_year_tfp"], deps=[FIRM_YEARS], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["analysis", "firm_year_tfp"], metadata=column_schema_metadata("analysis.firm_year_tfp"),
+       deps=[FIRM_YEARS], group_name="estimation", kinds={"python", "duckdb"})
 def firm_year_tfp(
     context: AssetExecutionContext, config: TfpConfig, warehouse: DuckDBResource, vintage: VintageSelection
 ):
@@ -189,6 +191,7 @@ def firm_year_tfp(
         result = fit_levinsohn_petrin(
             frame, FIRM_CLUSTER, "fiscal_year", TFP_OUTPUT, **TFP_INPUTS,
             n_boot=config.n_boot, rng=np.random.default_rng(config.seed),
+            progress=progress_logger(context.log, "Levinsohn-Petrin bootstrap"),
         )
         tfp = frame[[FIRM_CLUSTER, "fiscal_year"]].assign(tfp_lp=result.tfp).dropna(subset=["tfp_lp"])
         replace_rows(conn, "analysis.firm_year_tfp", tfp, provenance)
@@ -223,7 +226,8 @@ class PsmConfig(Config):
     order: str = Field(default="random", description="Processing order without replacement (analysis.matching)")
 
 
-@asset(key=["results", "table07_psm"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table07_psm"], metadata=column_schema_metadata("results.balance"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table07_psm(context: AssetExecutionContext, config: PsmConfig, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 7: 1:1 nearest-neighbour PSM of AI_Did on the controls; balance in pstest's convention."""
     started = time.perf_counter()
@@ -282,7 +286,8 @@ def table07_psm(context: AssetExecutionContext, config: PsmConfig, warehouse: Du
 # --------------------------------------------------------------------------- Table 5
 
 
-@asset(key=["results", "table05_robustness"], deps=[NPRO, TFP, PSM], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table05_robustness"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO, TFP, PSM], group_name="estimation", kinds={"python", "duckdb"})
 def table05_robustness(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 5: firm FE; + Both; LP TFP outcome; AI_Patent regressor; the PSM-matched sample."""
     started = time.perf_counter()
@@ -344,7 +349,8 @@ IV_DIAGNOSTICS = (
 )
 
 
-@asset(key=["results", "table06_iv"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table06_iv"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 6: 2SLS of Npro on AI instrumented by L.AI, L2.AI or the industry-year mean of AI,
     with controls, year and province FE, firm-clustered SEs and ivreg2's diagnostics."""
@@ -386,7 +392,8 @@ class MediationConfig(Config):
     n_boot: int = Field(default=MEDIATION_BOOTSTRAP_DRAWS, description="Bootstrap draws per mediator")
 
 
-@asset(key=["results", "table08_mechanisms"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table08_mechanisms"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table08_mechanisms(
     context: AssetExecutionContext, config: MediationConfig, warehouse: DuckDBResource, vintage: VintageSelection
 ):
@@ -402,6 +409,7 @@ def table08_mechanisms(
             fit = fit_mediation(
                 frame, "npro", "ai", mediator, list(CONTROLS), list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER,
                 n_boot=config.n_boot, rng=rng,
+                progress=progress_logger(context.log, f"{mediator} mediation bootstrap"),
             )
             parts.append(regression_rows("table08", f"{mediator}_path_a", fit.path_a))
             parts.append(regression_rows("table08", f"{mediator}_path_b", fit.path_b))
@@ -435,7 +443,8 @@ def _subsample_spec(column_id: str) -> ModelSpec:
     return ModelSpec(column_id, "npro", ("ai", *CONTROLS), YEAR_PROVINCE_FE)
 
 
-@asset(key=["results", "table09_heterogeneity"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table09_heterogeneity"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table09_heterogeneity(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 9: the benchmark model (column 3 of Table 4) in the east, central and west subsamples."""
     started = time.perf_counter()
@@ -466,17 +475,20 @@ class PermutationConfig(Config):
 
 
 def table10_rows(
-    frame: pd.DataFrame, n_draws: int, rng: np.random.Generator, permute_by: str | None, seed: int
+    frame: pd.DataFrame, n_draws: int, rng: np.random.Generator, permute_by: str | None, seed: int,
+    log=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, PermutationTestResult], dict[str, float]]:
     """Table 10's tidy rows: per split, the two group regressions (column ids from
     TABLE10_SPLITS) and the difference column ``<split>_difference`` with bdiff's b0 - b1;
-    also the tests themselves and the seconds each took (fits and draws)."""
+    also the tests themselves and the seconds each took (fits and draws). With a ``log``
+    (a Dagster logger) the draws report their progress to it."""
     parts, differences, tests, seconds = [], [], {}, {}
     for split, (flag, group0, group1) in TABLE10_SPLITS.items():
         started = time.perf_counter()
         test = permutation_coefficient_difference(
             frame, flag, "npro", ["ai", *CONTROLS], "ai", list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER,
             n_draws=n_draws, rng=rng, permute_by=permute_by,
+            progress=progress_logger(log, f"{split} permutation draws") if log is not None else None,
         )
         parts.append(regression_rows("table10", group0, test.fit_group0))
         parts.append(regression_rows("table10", group1, test.fit_group1))
@@ -487,7 +499,8 @@ def table10_rows(
     return coefficients, pd.concat([model_stats, *differences], ignore_index=True), tests, seconds
 
 
-@asset(key=["results", "table10_group_differences"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table10_group_differences"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table10_group_differences(
     context: AssetExecutionContext, config: PermutationConfig, warehouse: DuckDBResource, vintage: VintageSelection
 ):
@@ -498,7 +511,7 @@ def table10_group_differences(
         frame = load_firm_year_frame(conn, provenance.vintage_id)
         coefficients, model_stats, tests, seconds = table10_rows(
             frame, config.n_draws, np.random.default_rng(config.seed),
-            FIRM_CLUSTER if config.permute_firms else None, config.seed,
+            FIRM_CLUSTER if config.permute_firms else None, config.seed, log=context.log,
         )
         _write(conn, provenance, "table10", coefficients, model_stats)
     return MaterializeResult(

@@ -48,7 +48,7 @@ from dagster_project.estimation.assets import NPRO, tidy_rows
 from dagster_project.estimation.frames import load_firm_year_frame
 from dagster_project.estimation.headline import headline_metadata, provenance_metadata, provenance_tags
 from dagster_project.vintage import VintageSelection
-from dagster_project.warehouse_tables import replace_rows
+from dagster_project.warehouse_tables import column_schema_metadata, replace_rows
 
 PROVINCE_YEARS = AssetKey(["marts", "fct_province_years"])
 SPATIAL_WEIGHTS = AssetKey(["analysis", "spatial_weights"])
@@ -138,7 +138,8 @@ class SpatialWeightsConfig(Config):
     )
 
 
-@asset(key=["analysis", "spatial_weights"], deps=PROVINCE_SEEDS, group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["analysis", "spatial_weights"], metadata=column_schema_metadata("analysis.spatial_weights"),
+       deps=PROVINCE_SEEDS, group_name="estimation", kinds={"python", "duckdb"})
 def spatial_weights(
     context: AssetExecutionContext, config: SpatialWeightsConfig, warehouse: DuckDBResource, vintage: VintageSelection
 ):
@@ -223,7 +224,8 @@ def weights_rows_sum_to_one(warehouse: DuckDBResource, vintage: VintageSelection
 # --------------------------------------------------------------------------- Table 11 and Figure 2
 
 
-@asset(key=["results", "table11_moran"], deps=SPATIAL_INPUTS, group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table11_moran"], metadata=column_schema_metadata("results.moran"),
+       deps=SPATIAL_INPUTS, group_name="estimation", kinds={"python", "duckdb"})
 def table11_moran(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 11: global Moran's I of province Npro by year (normality and 999 seeded permutations),
     both matrices; Figure 2 data: the Moran scatter of the first and last year."""
@@ -283,7 +285,8 @@ def _model_selection(panel: pd.DataFrame, weights: SpatialWeights) -> pd.DataFra
     return pd.concat([lm.tidy(), lr_wald.tidy(), hausman.tidy()], ignore_index=True)
 
 
-@asset(key=["results", "table12_model_selection"], deps=SPATIAL_INPUTS, group_name="estimation",
+@asset(key=["results", "table12_model_selection"], metadata=column_schema_metadata("results.specification_tests"),
+       deps=SPATIAL_INPUTS, group_name="estimation",
        kinds={"python", "duckdb"})
 def table12_model_selection(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 12: LM lag / error and robust forms, LR and Wald of SDM vs SAR / SEM, Hausman; per matrix."""
@@ -315,7 +318,8 @@ def _fit_gmm(frame: pd.DataFrame, spec: DynamicSpec):
     )
 
 
-@asset(key=["results", "table13_sdm_gmm"], deps=[*SPATIAL_INPUTS, NPRO], group_name="estimation",
+@asset(key=["results", "table13_sdm_gmm"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[*SPATIAL_INPUTS, NPRO], group_name="estimation",
        kinds={"python", "duckdb"})
 def table13_sdm_gmm(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 13: SDM with province and year FE under both matrices, Lee-Yu corrected and direct
@@ -349,7 +353,8 @@ def table13_sdm_gmm(context: AssetExecutionContext, warehouse: DuckDBResource, v
 # --------------------------------------------------------------------------- Table 14
 
 
-@asset(key=["results", "table14_effects"], deps=SPATIAL_INPUTS, group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table14_effects"], metadata=column_schema_metadata("results.spatial_effects"),
+       deps=SPATIAL_INPUTS, group_name="estimation", kinds={"python", "duckdb"})
 def table14_effects(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 14: LeSage-Pace direct / indirect / total effects of the Table 13 SDM (columns (1), (2)),
     inference by 1,000 seeded draws from the estimated distribution and by the delta method."""

@@ -66,13 +66,17 @@ def test_table04_asset_page_shows_n_and_the_synthetic_flag(browser, webserver, p
     body = _wait_for_text(browser, "headline", "synthetic")
     browser.save_screenshot(str(SCREENSHOTS / "table04_asset.png"))
     assert "Join the Dagster community" not in body  # nux disabled in the instance's dagster.yaml
-    lines = body.splitlines()
-    n_value = lines[lines.index("N") + 1]
+    metadata = {}
+    for row in browser.find_elements("css selector", "tr"):
+        cells = [cell.get_attribute("textContent").strip() for cell in row.find_elements("css selector", "td")]
+        if len(cells) >= 2:
+            metadata[cells[0]] = cells[-1]  # key, timestamp, value
     with duckdb.connect(str(pipeline_run.warehouse), read_only=True) as conn:
         nobs = conn.execute("select value from results.model_stats where table_id = 'table04' "
                             "and column_id = '(3)' and stat = 'nobs'").fetchone()[0]
-    assert n_value.replace(",", "") == str(int(nobs))
-    assert "true" in lines[lines.index("synthetic") + 1].lower()
+    assert metadata["N"].replace(",", "") == str(int(nobs))
+    assert metadata["synthetic"].lower() == "true"
+    assert metadata["headline"].startswith("ai in (3): ")
 
 
 def test_replication_report_renders_its_summary(browser, pipeline_run):
