@@ -132,6 +132,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     _say(f"reports ({len(reports)} files) in {settings.reports_dir()}:")
     for path in reports:
         print(f"  {path}")
+    exports = sorted(p for p in settings.exports_dir().glob("*") if p.is_file())
+    if exports:
+        _say(f"exports (the analysis panel of the published vintage) in {settings.exports_dir()}:")
+        for path in exports:
+            print(f"  {path}")
     if rejected:
         _say(f"REJECTED: {', '.join(rejected)}; the published warehouse was left as it was. Alerts: "
              f"{settings.reports_dir() / 'alerts'} and table ops.alerts in {settings.ops_path()}")
