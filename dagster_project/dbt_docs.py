@@ -22,6 +22,8 @@ import duckdb
 
 from dagster_project import settings
 
+DOCS_TARGET = settings.DBT_PROJECT_DIR / "target" / "docs_site"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -32,14 +34,16 @@ def main(argv: list[str] | None = None) -> int:
     if not published.exists():
         print(f"no warehouse at {published}: run `make run` first", file=sys.stderr)
         return 2
-    copy = settings.DBT_PROJECT_DIR / "target" / "docs_catalog" / "warehouse.duckdb"
+    copy = DOCS_TARGET / "catalog_source" / "warehouse.duckdb"
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(published, copy)
     with duckdb.connect(str(copy), read_only=True) as conn:
         vintage_id = conn.execute("select any_value(vintage_id) from marts.fct_firm_years").fetchone()[0]
     dbt = str(Path(sys.executable).parent / "dbt")
     env = {**os.environ, "NQP_WAREHOUSE_PATH": str(copy)}
-    common = ["--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR)]
+    # its own target path: the manifest Dagster loads (target/manifest.json) stays dbt parse's
+    common = ["--project-dir", str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+              "--target-path", str(DOCS_TARGET)]
     subprocess.run([dbt, "docs", "generate", *common, "--vars", json.dumps({"vintage_id": vintage_id})],
                    env=env, check=True)
     if args.no_serve:
