@@ -85,6 +85,33 @@ def test_ui_launches_a_materialization(webserver, pipeline_run):
     assert status == "SUCCESS", status
 
 
+# The Overview timeline's query for finished runs (dagster-ui runs/useRunsForTimeline.tsx,
+# COMPLETED_RUN_TIMELINE_QUERY); the timeline drops every run whose repositoryOrigin is null.
+COMPLETED_RUN_TIMELINE_QUERY = """
+query($completedFilter: RunsFilter!, $limit: Int!) {
+  completed: runsOrError(filter: $completedFilter, limit: $limit) {
+    ... on Runs { results { id pipelineName tags { key value } repositoryOrigin { repositoryName repositoryLocationName } } }
+  }
+}
+"""
+
+
+def test_cli_runs_are_on_the_overview_timeline(webserver, pipeline_run):
+    """`nqp run`'s run (in process, no run launcher) is a run of the UI's code location."""
+    port, repository = webserver
+    runs = graphql(port, COMPLETED_RUN_TIMELINE_QUERY, {
+        "completedFilter": {"statuses": ["SUCCESS", "FAILURE", "CANCELED"], "pipelineName": "materialize_all",
+                            "updatedAfter": 0.0, "updatedBefore": time.time() + 60},
+        "limit": 500,
+    })["completed"]["results"]
+    cli_runs = [run for run in runs if {"key": "nqp/vintage", "value": pipeline_run.vintage_id} in run["tags"]]
+    assert cli_runs, runs
+    for run in cli_runs:
+        assert run["repositoryOrigin"] == {
+            "repositoryName": repository["name"], "repositoryLocationName": repository["location"]["name"],
+        }, run
+
+
 def test_ui_evaluates_the_landing_sensor(webserver):
     """The UI's "Test sensor" (a dry run in the code server): the session's vintage is published, so it skips."""
     port, repository = webserver
