@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test ui bench
+.PHONY: setup run test ui bench docs
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -26,3 +26,6 @@ ui: setup
 
 bench: setup
 	.venv/bin/python bench/run_bench.py
+
+docs: setup
+	.venv/bin/python -m dagster_project.dbt_docs

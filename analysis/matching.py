@@ -743,10 +743,12 @@ def plot_score_densities(match_result: MatchResult, path: Path | str) -> Path:
 
 
 def plot_densities(
-    densities: pd.DataFrame, path: Path | str, title: str | None = None, caption: str | None = None
+    densities: pd.DataFrame, path: Path | str, title: str | None = None, caption: str | None = None,
+    also_as: tuple[str, ...] = (),
 ) -> Path:
     """Write the PNG of Figure 1 from a :func:`score_densities` frame, with an optional
-    ``title`` above and ``caption`` (e.g. the data provenance) below the panels."""
+    ``title`` above and ``caption`` (e.g. the data provenance) below the panels; ``also_as``
+    names further formats ("pdf", "svg") written beside it with the same stem."""
     # The object-oriented API renders with Agg without touching pyplot's global backend.
     from matplotlib.figure import Figure
 
@@ -767,4 +769,6 @@ def plot_densities(
         figure.supxlabel(caption, fontsize=7)
     path = Path(path)
     figure.savefig(path, format="png", dpi=150)
+    for fmt in also_as:
+        figure.savefig(path.with_suffix(f".{fmt}"), format=fmt)
     return path

@@ -25,7 +25,7 @@ not iterated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -190,6 +190,7 @@ def fit_mediation(
     rng: np.random.Generator | None = None,
     cluster_bootstrap: bool = True,
     level: float = 0.95,
+    progress: Callable[[int, int], None] | None = None,
     vce: str | None = None,
 ) -> MediationResult:
     """Product-of-coefficients mediation of ``treatment`` -> ``mediator`` -> ``outcome``.
@@ -204,7 +205,8 @@ def fit_mediation(
     sample (observations: in row order); with U units, draw d takes its counts from row d of
     ``rng.multinomial(U, [1/U] * U, size=...)``, requested in consecutive batches of
     max(1, MAX_COUNT_CELLS // U) draws. Each draw equals the regressions on the data with
-    every unit repeated ``count`` times.
+    every unit repeated ``count`` times. ``progress(done, n_boot)`` is called after each batch
+    (for a log; it does not change the draws).
     """
     controls = list(controls)
     fixed_effects = list(fixed_effects)
@@ -237,7 +239,7 @@ def fit_mediation(
     if n_boot > 0:
         bootstrap = _BootstrapDesign.build(sample, outcome, treatment, mediator, controls, fixed_effects, units)
         bootstrap.check_against(a, b)
-        draws = bootstrap.indirect_effects(n_boot, rng)
+        draws = bootstrap.indirect_effects(n_boot, rng, progress)
     result_stats.update(_confidence_intervals(draws, indirect, level))
     result_stats.update(
         {"n_boot": float(n_boot), "n_resampling_units": float(units.max() + 1), "level": level}
@@ -394,8 +396,10 @@ class _BootstrapDesign:
             unit_products = unit_products.toarray()
         return cls(unit_products, scale)
 
-    def indirect_effects(self, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-        """a*b on ``n_boot`` samples of the resampling units drawn with replacement."""
+    def indirect_effects(self, n_boot: int, rng: np.random.Generator,
+                         progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """a*b on ``n_boot`` samples of the resampling units drawn with replacement;
+        ``progress(done, n_boot)`` after each batch."""
         batch = max(1, MAX_COUNT_CELLS // self.n_units)
         draws = []
         uniform = np.full(self.n_units, 1.0 / self.n_units)
@@ -403,6 +407,8 @@ class _BootstrapDesign:
             counts = rng.multinomial(self.n_units, uniform, size=min(batch, n_boot - start)).astype(float)
             a, b = self._paths(self._weighted_cross_products(counts))
             draws.append(a * b)
+            if progress is not None:
+                progress(start + len(counts), n_boot)
         return np.concatenate(draws)
 
     def check_against(self, a: float, b: float) -> None:

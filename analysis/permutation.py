@@ -37,7 +37,7 @@ observed 0/1 group of each unit (requested in consecutive batches, which yields 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -287,6 +287,7 @@ def permutation_coefficient_difference(
     *,
     rng: np.random.Generator,
     permute_by: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PermutationTestResult:
     """bdiff's permutation test of b0 - b1, the coefficient on ``term`` in group 0 minus group 1.
 
@@ -295,6 +296,7 @@ def permutation_coefficient_difference(
     ``cluster``-robust errors when ``cluster`` is given and robust ones otherwise. ``permute_by``
     names a column (e.g. the firm) whose levels change group as a whole in the draws; by default
     observations are permuted. See the module docstring for the p-values and the drawing scheme.
+    ``progress(done, n_draws)`` is called after each batch of draws (for a log).
     """
     regressors = list(regressors)
     fixed_effects = list(fixed_effects)
@@ -340,6 +342,8 @@ def permutation_coefficient_difference(
         permuted = rng.permuted(np.broadcast_to(labels, (size, len(labels))), axis=1).astype(float)
         b0, b1 = equations.coefficients(permuted)
         draws.append(b0 - b1)
+        if progress is not None:
+            progress(start + size, n_draws)
     draws = np.concatenate(draws)
 
     upper = float(np.mean(draws >= observed))

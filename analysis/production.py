@@ -160,6 +160,7 @@ def fit_levinsohn_petrin(
     rng: np.random.Generator | None = None,
     cluster_bootstrap: bool = True,
     criterion: str = "levpet",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ProductionResult:
     """Levinsohn-Petrin value-added production function (levpet ``valueadded``).
 
@@ -174,7 +175,8 @@ def fit_levinsohn_petrin(
     labels and firm-years in (entity, time) order; with U units, each draw takes
     ``rng.integers(0, U, size=U)`` and equals the estimate on the data with every unit
     repeated as often as it was drawn (repeated firms count as distinct firms). Draws start
-    the optimiser at the full-sample estimate.
+    the optimiser at the full-sample estimate. ``progress(done, n_boot)`` is called after
+    each draw (for a log; it does not change the draws).
     """
     free, state = _as_names(free, "free"), _as_names(state, "state")
     _validate(data, entity, time, output, free, state, proxy, poly_degree, n_boot, rng, criterion)
@@ -189,7 +191,7 @@ def fit_levinsohn_petrin(
             estimate, criterion_value = _estimate(panel, np.ones(len(panel.output)), start, criterion)
         except _EstimationFailure as failure:
             raise ValueError(f"Levinsohn-Petrin estimation failed: {failure}") from None
-        draws = _bootstrap(panel, estimate, n_boot, rng, cluster_bootstrap, criterion)
+        draws = _bootstrap(panel, estimate, n_boot, rng, cluster_bootstrap, criterion, progress)
     terms = [*free, *state]
     params = pd.Series(estimate, index=terms)
     successful = draws[np.isfinite(draws).all(axis=1)]
@@ -460,6 +462,7 @@ def _bootstrap(
     rng: np.random.Generator | None,
     cluster_bootstrap: bool,
     criterion: str,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     draws = np.full((n_boot, len(estimate)), np.nan)
     n_free = panel.free.shape[1]
@@ -470,5 +473,7 @@ def _bootstrap(
         try:
             draws[draw] = _estimate(panel, weights, estimate[n_free:], criterion)[0]
         except _EstimationFailure:
-            continue  # left NaN and counted in n_boot_failed, as levpet posts a missing draw
+            pass  # left NaN and counted in n_boot_failed, as levpet posts a missing draw
+        if progress is not None:
+            progress(draw + 1, n_boot)
     return draws

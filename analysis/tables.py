@@ -1,4 +1,4 @@
-"""The one renderer of every paper table, to Markdown, HTML and LaTeX.
+"""The one renderer of every paper table, to Markdown, HTML, LaTeX and Word (.docx).
 
 A ``PaperTable`` declares what a table shows; the numbers come from the tidy frames the
 warehouse stores (``results.coefficients``, ``results.model_stats``) or, for tables whose
@@ -24,6 +24,15 @@ Coefficient cells show the estimate with 3 decimals and stars (*** p<0.01, ** p<
 * p<0.1) and, on the line below, the standard error in parentheses (the paper's layout).
 Missing cells render blank. A table built from synthetic data says SYNTHETIC DATA at its
 top in every format. The LaTeX output needs ``\\usepackage{booktabs}``.
+
+Styled HTML uses the hand-written ``STYLESHEET`` (booktabs rules, left-aligned row labels,
+numbers right-aligned in tabular figures with stars and closing parentheses in a
+fixed-width slot so that the decimal points line up, notes in a spanning last row).
+great_tables was weighed against it: it would render from its own data frame model, not
+from the grid every other format uses, so the HTML would become a second renderer whose
+cells could drift from the Markdown/LaTeX/Word ones, and it has no two-line
+estimate/standard-error cell; the stylesheet is about thirty lines. Word output goes
+through python-docx (``write_docx`` puts several tables into one document).
 """
 
 from __future__ import annotations
@@ -42,7 +51,32 @@ STAR_NOTE = "*** p<0.01, ** p<0.05, * p<0.1."
 SYNTHETIC_BANNER = "SYNTHETIC DATA"
 SYNTHETIC_EXPLANATION = "computed from a synthetic vintage with planted effects, not from real firm data."
 FORMATS: tuple[str, ...] = ("markdown", "html", "latex")
-FILE_SUFFIXES = {"markdown": ".md", "html": ".html", "latex": ".tex"}
+FILE_SUFFIXES = {"markdown": ".md", "html": ".html", "latex": ".tex", "docx": ".docx"}
+# Booktabs-like rules; numbers right-aligned in tabular figures with the stars (or the closing
+# parenthesis of a standard error) in a fixed-width slot, so decimal points line up (CSS has
+# no working character alignment: `text-align: "."` is in no browser).
+STYLESHEET = """\
+body { font-family: "Times New Roman", Times, serif; margin: 2em auto; max-width: 70em; color: #111; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; border-top: 2px solid #111; border-bottom: 2px solid #111; }
+caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.4em; }
+th, td { padding: 0.15em 0.8em; vertical-align: top; }
+thead tr:last-child th { border-bottom: 1px solid #111; }
+thead th { font-weight: normal; text-align: right; padding-right: 2.4em; }
+thead th:first-child, th[scope="row"], td.label, th.label { text-align: left; font-weight: normal; padding-right: 0.8em; }
+td, td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.label { white-space: normal; }
+.mark { display: inline-block; width: 1.6em; text-align: left; }
+tfoot tr:first-child th, tfoot tr:first-child td { border-top: 1px solid #111; }
+tr.notes td { text-align: left; white-space: normal; font-size: 0.85em; border-top: 1px solid #111;
+              contain: inline-size; }
+tr.std-error td { padding-top: 0; }
+.provenance { font-size: 0.85em; color: #444; }
+.synthetic, .banner { background: #fff3cd; border: 1px solid #e0b400; padding: 0.4em 0.6em; }
+tr.paper-inconsistency td { color: #6b5b00; background: #fffbe6; }
+tr.unmappable td { color: #777; background: #f4f4f4; }
+tr.sign-differs td, tr.stars-differ td { background: #fdecea; }
+figure img { max-width: 100%; }
+"""
 COEFFICIENT_COLUMNS: tuple[str, ...] = ("column_id", "term", "estimate", "std_error", "p_value")
 MODEL_STATS_COLUMNS: tuple[str, ...] = ("column_id", "stat", "value")
 
@@ -345,8 +379,20 @@ def _html_cell(cell: Cell) -> str:
     return f"{text}<sup>{html.escape(cell.stars)}</sup>" if cell.stars else text
 
 
-def _render_html(table: PaperTable, grid: _Grid) -> str:
+def _styled_html_cell(cell: Cell) -> str:
+    """The cell with its stars, or a closing parenthesis, in the fixed-width ``.mark`` slot."""
+    text, mark = cell.text, cell.stars
+    if not mark and text.endswith(")"):
+        text, mark = text[:-1], ")"
+    slot = f"<sup>{html.escape(mark)}</sup>" if cell.stars else html.escape(mark)
+    return f'{html.escape(text)}<span class="mark">{slot}</span>' if text else ""
+
+
+def _render_html(table: PaperTable, grid: _Grid, styled: bool = False) -> str:
+    """The table as an HTML fragment; ``styled`` puts the notes in a spanning last row and the
+    stars in the decimal-alignment slots of ``STYLESHEET``."""
     escape = html.escape
+    html_cell = _styled_html_cell if styled else _html_cell
     lines = [f'<div class="paper-table" id="{escape(table.table_id)}">']
     if table.provenance.is_synthetic:
         lines.append(
@@ -359,16 +405,23 @@ def _render_html(table: PaperTable, grid: _Grid) -> str:
     for cells in grid.header:
         lines.append("<tr>" + "".join(f"<th>{escape(cell)}</th>" for cell in cells) + "</tr>")
     lines.append("</thead>")
+    notes_row = ""
+    if styled and grid.notes:
+        notes = "<br>".join(escape(note) for note in grid.notes)
+        notes_row = f'<tr class="notes"><td colspan="{len(table.columns) + 1}">{notes}</td></tr>'
     for section, rows in (("tbody", grid.body), ("tfoot", grid.footer)):
-        if not rows:
+        if not rows and not (section == "tfoot" and notes_row):
             continue
         lines.append(f"<{section}>")
         for body_row in rows:
-            cells = "".join(f"<td>{_html_cell(cell)}</td>" for cell in body_row.cells)
+            cells = "".join(f"<td>{html_cell(cell)}</td>" for cell in body_row.cells)
             lines.append(f'<tr class="{body_row.kind}"><th scope="row">{escape(body_row.label)}</th>{cells}</tr>')
+        if section == "tfoot" and notes_row:
+            lines.append(notes_row)
         lines.append(f"</{section}>")
     lines.append("</table>")
-    lines += [f'<p class="note">{escape(note)}</p>' for note in grid.notes]
+    if not styled:
+        lines += [f'<p class="note">{escape(note)}</p>' for note in grid.notes]
     lines.append("</div>")
     return "\n".join(lines) + "\n"
 
@@ -441,23 +494,108 @@ def render(table: PaperTable, fmt: str) -> str:
     return _RENDERERS[fmt](table, _grid(table))
 
 
-def _html_document(table: PaperTable, fragment: str) -> str:
+def styled_html_document(title: str, fragments: Sequence[str]) -> str:
+    """A complete UTF-8 page with ``STYLESHEET`` inlined around HTML fragments."""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{html.escape(table.title)}</title>\n</head>\n<body>\n{fragment}</body>\n</html>\n"
+        f"<title>{html.escape(title)}</title>\n<style>\n{STYLESHEET}</style>\n</head>\n<body>\n"
+        + "".join(fragments) + "</body>\n</html>\n"
     )
 
 
+def _add_docx_table(document, table: PaperTable, grid: _Grid) -> None:
+    """One paper table into a python-docx ``Document``: title, provenance, the grid with
+    booktabs-like borders (python-docx has no border API, so the w:tcBorders element is set
+    directly), notes below."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    def borders(cell, **edges: int) -> None:
+        properties = cell._tc.get_or_add_tcPr()
+        element = properties.find(qn("w:tcBorders"))
+        if element is None:
+            element = OxmlElement("w:tcBorders")
+            properties.append(element)
+        for edge, size in edges.items():
+            border = OxmlElement(f"w:{edge}")
+            border.set(qn("w:val"), "single")
+            border.set(qn("w:sz"), str(size))
+            border.set(qn("w:color"), "000000")
+            element.append(border)
+
+    document.add_paragraph().add_run(table.title).bold = True
+    if table.provenance.is_synthetic:
+        banner = document.add_paragraph()
+        banner.add_run(f"{SYNTHETIC_BANNER}: ").bold = True
+        banner.add_run(SYNTHETIC_EXPLANATION)
+    document.add_paragraph(table.provenance.line()).runs[0].font.size = Pt(8)
+    rows = [*(("header", cells) for cells in grid.header),
+            *(("body", (r.label, *r.cells)) for r in grid.body),
+            *(("footer", (r.label, *r.cells)) for r in grid.footer)]
+    word_table = document.add_table(rows=len(rows), cols=len(table.columns) + 1)
+    word_table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header_rows = len(grid.header)
+    for index, (section, cells) in enumerate(rows):
+        for position, value in enumerate(cells):
+            cell = word_table.cell(index, position)
+            paragraph = cell.paragraphs[0]
+            if isinstance(value, Cell):
+                paragraph.add_run(value.text)
+                if value.stars:
+                    paragraph.add_run(value.stars).font.superscript = True
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            else:
+                paragraph.add_run(str(value))
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT if position == 0 else WD_ALIGN_PARAGRAPH.CENTER
+            for run in paragraph.runs:
+                run.font.size = Pt(9)
+            edges = {}
+            if index == 0:
+                edges["top"] = 12
+            if index == header_rows - 1:
+                edges["bottom"] = 6
+            if section == "footer" and rows[index - 1][0] == "body":
+                edges["top"] = 6
+            if index == len(rows) - 1:
+                edges["bottom"] = 12
+            if edges:
+                borders(cell, **edges)
+    for note in grid.notes:
+        document.add_paragraph(note).runs[0].font.size = Pt(8)
+
+
+def write_docx(tables: Sequence[PaperTable], path: Path | str) -> Path:
+    """All ``tables``, in the order given, into one Word document at ``path``."""
+    import docx  # deferred: only the Word writers need python-docx
+
+    document = docx.Document()
+    for position, table in enumerate(tables):
+        if position:
+            document.add_page_break()
+        _add_docx_table(document, table, _grid(table))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
 def write_table(table: PaperTable, out_dir: Path | str) -> list[Path]:
-    """Write ``<table_id>.md``, ``.html`` (a complete UTF-8 page) and ``.tex`` into ``out_dir``."""
+    """Write ``<table_id>.md``, ``.html`` (a complete UTF-8 page with the stylesheet), ``.tex``
+    and ``.docx`` into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
+    grid = _grid(table)
     for fmt in FORMATS:
-        text = render(table, fmt)
         if fmt == "html":
-            text = _html_document(table, text)
+            text = styled_html_document(table.title, [_render_html(table, grid, styled=True)])
+        else:
+            text = _RENDERERS[fmt](table, grid)
         path = out_dir / f"{table.table_id}{FILE_SUFFIXES[fmt]}"
         path.write_text(text, encoding="utf-8")
         paths.append(path)
+    paths.append(write_docx([table], out_dir / f"{table.table_id}{FILE_SUFFIXES['docx']}"))
     return paths

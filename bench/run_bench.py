@@ -76,6 +76,7 @@ def run_one_scale(scale: float) -> dict:
     from dagster import DagsterInstance
 
     from dagster_project.definitions import defs
+    from dagster_project.publish.run_origin import execute_in_process_with_origin
     from dagster_project.publish.runs import JOB_NAME, run_config_for
 
     timings["import_definitions"] = time.perf_counter() - t
@@ -83,8 +84,8 @@ def run_one_scale(scale: float) -> dict:
     asset_groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     with DagsterInstance.ephemeral() as instance:
         t = time.perf_counter()
-        result = defs.resolve_job_def(JOB_NAME).execute_in_process(
-            run_config=run_config_for(BENCH_VINTAGE), instance=instance, raise_on_error=False
+        result = execute_in_process_with_origin(
+            defs.resolve_job_def(JOB_NAME), instance=instance, run_config=run_config_for(BENCH_VINTAGE), tags={}
         )
         timings["materialize_all"] = time.perf_counter() - t
         steps = _step_timings(instance, result.run_id, asset_groups)
@@ -141,7 +142,7 @@ def main() -> int:
     runs = []
     for scale in args.scales:
         with tempfile.TemporaryDirectory(prefix="nqp-bench-") as tmp:
-            env = {**os.environ, "NQP_DATA_DIR": f"{tmp}/data", "NQP_REPORTS_DIR": f"{tmp}/reports",
+            env = {**os.environ, "NQP_DATA_DIR": f"{tmp}/data", "NQP_REPORTS_DIR": f"{tmp}/reports", "NQP_EXPORTS_DIR": f"{tmp}/exports",
                    "DAGSTER_HOME": f"{tmp}/dagster_home"}
             Path(env["DAGSTER_HOME"]).mkdir()
             Path(env["DAGSTER_HOME"], "dagster.yaml").write_text("telemetry:\n  enabled: false\n")

@@ -18,6 +18,9 @@ DAGSTER_YAML = """\
 # Written by `nqp`; Dagster's instance for this project (run history, event logs).
 telemetry:
   enabled: false
+# No "Join the Dagster community" (newsletter) modal on the first visit of the UI.
+nux:
+  enabled: false
 # One run at a time: each run publishes on top of the warehouse it copied (docs/publishing.md).
 concurrency:
   runs:
@@ -180,6 +183,11 @@ def _run_waiting_vintages() -> int:
     _say(f"reports ({len(reports)} files) in {settings.reports_dir()}:")
     for path in reports:
         print(f"  {path}")
+    exports = sorted(p for p in settings.exports_dir().glob("*") if p.is_file())
+    if exports:
+        _say(f"exports (the analysis panel of the published vintage) in {settings.exports_dir()}:")
+        for path in exports:
+            print(f"  {path}")
     if rejected:
         _say(f"REJECTED: {', '.join(rejected)}; the published warehouse was left as it was. Alerts: "
              f"{settings.reports_dir() / 'alerts'} and table ops.alerts in {settings.ops_path()}")
@@ -242,6 +250,21 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from dagster_project.exports.files import export_relation
+
+    warehouse = settings.warehouse_path()
+    if not warehouse.exists():
+        raise LookupError(f"no warehouse at {warehouse}: run `make run` first")
+    path = Path(args.output) if args.output else settings.exports_dir() / f"{args.table}.{args.format}"
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        export_relation(conn, args.table, args.format, path)
+    _say(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nqp", description="NQP Warehouse: Cheng & Xu (2025) evidence base")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -283,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query")
     sql.add_argument("--max-rows", type=int, default=40)
     sql.set_defaults(handler=cmd_sql)
+
+    export = commands.add_parser("export", help="write a warehouse table as CSV, Parquet or Stata .dta (with labels)")
+    export.add_argument("--table", required=True, help="SCHEMA.NAME, e.g. marts.analysis_panel")
+    export.add_argument("--format", choices=("csv", "parquet", "dta"), default="csv")
+    export.add_argument("--output", default=None, help="file to write (default exports/SCHEMA.NAME.FORMAT)")
+    export.set_defaults(handler=cmd_export)
 
     ui = commands.add_parser("ui", help="serve the Dagster UI (dagster dev) on 127.0.0.1")
     ui.add_argument("--host", default="127.0.0.1")

@@ -7,16 +7,17 @@ Python process per step, and each re-imports dagster, pandas, dbt and the estima
 not run in parallel against the warehouse.
 
 Write-audit-publish (docs/publishing.md): every asset writes into the run's working
-copy; the publish domain's assets depend on every other asset, so they run only once
-every step and every blocking check succeeded, and the failure hook records a failed
+copy; the publish domain's assets depend on the terminal assets, hence transitively on every
+other asset, so they run only once every step and every blocking check succeeded, and the failure hook records a failed
 run's vintage as rejected.
 """
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import AssetKey, AssetSelection, Definitions, define_asset_job, in_process_executor
 
 # Domain modules, not their Definitions objects: a code location module may hold only one
 # Definitions object at module scope.
 from dagster_project.estimation import defs as estimation
+from dagster_project.exports import defs as exports
 from dagster_project.index import defs as index
 from dagster_project.ingest import defs as ingest
 from dagster_project.publish import defs as publish
@@ -28,6 +29,16 @@ from dagster_project.transform import defs as transform
 
 _DOMAINS = (ingest.defs, transform.defs, quality.defs, index.defs, estimation.defs, reporting.defs)
 
+
+
+def _terminal_assets(domains: Definitions) -> list[AssetKey]:
+    """The assets nothing else depends on. Every other asset is upstream of one of them, so a
+    publication that waits for these waits for everything (a failed step or blocking check
+    skips all of its descendants), while the lineage shows three edges into publish, not 60."""
+    graph = domains.resolve_asset_graph()
+    return sorted(key for key in graph.get_all_asset_keys() if not graph.get(key).child_keys)
+
+
 materialize_all = define_asset_job(
     JOB_NAME,
     selection=AssetSelection.all(),
@@ -38,6 +49,8 @@ materialize_all = define_asset_job(
 
 defs = Definitions.merge(
     *_DOMAINS,
-    publish.build_defs(upstream=sorted(Definitions.merge(*_DOMAINS).resolve_all_asset_keys())),
+    publish.build_defs(upstream=_terminal_assets(Definitions.merge(*_DOMAINS))),
+    # after publication, outside the publish domain's upstream (it reads the published file)
+    exports.defs,
     Definitions(jobs=[materialize_all], executor=in_process_executor),
 )

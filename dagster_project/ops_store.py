@@ -39,6 +39,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from dagster_project import settings
+from dagster_project.data_dictionary import ensure_comments
 
 VINTAGE_STATUSES = ("loaded", "validated", "published", "rejected")
 
@@ -77,6 +78,36 @@ _SCHEMA_DDL = (
     )
     """,
 )
+
+# The data dictionary of this module's tables (DuckDB comments, set by OpsStore.connection).
+OPS_TABLE_DESCRIPTIONS = {
+    "ops.vintage_status": (
+        "One row per status change of a vintage (loaded, validated, published, rejected), append-only.",
+        {
+            "vintage_id": "Vintage id (landing folder name).",
+            "fingerprint": "SHA-256 fingerprint of the vintage's files when the status was recorded; NULL if not known.",
+            "status": "New status: loaded, validated, published or rejected.",
+            "run_id": "Dagster run that recorded the change; NULL outside a run.",
+            "recorded_at": "When the change was recorded (current_timestamp of the store connection).",
+            "detail": "Free-text context, e.g. the rule a rejected vintage failed; NULL if none.",
+        },
+    ),
+    "ops.vintage_diffs": (
+        "Cross-vintage diff of each built vintage against the last published one, one row per measure.",
+        {
+            "new_vintage_id": "The vintage that was built.",
+            "base_vintage_id": "The published vintage it is compared with; NULL for the first vintage.",
+            "kind": "What is compared: firm_years, revisions, largest_revisions, patents or coefficients.",
+            "subject": "What is measured within the kind: added/removed firm-years, a column, a model term.",
+            "measure": "Name of the number in value_old / value_new / delta.",
+            "value_old": "Value in the base vintage; NULL where it has none.",
+            "value_new": "Value in the new vintage; NULL where it has none.",
+            "delta": "Change from value_old to value_new; NULL where undefined.",
+            "detail": "JSON context of the row (e.g. the firm-years behind a revision); NULL if none.",
+            "computed_at": "When the diff was computed.",
+        },
+    ),
+}
 
 # The columns a diff row supplies (new_vintage_id and computed_at are filled in on insert).
 VINTAGE_DIFF_COLUMNS = ("base_vintage_id", "kind", "subject", "measure", "value_old", "value_new", "delta", "detail")
@@ -158,6 +189,7 @@ class OpsStore(ConfigurableResource):
         try:
             for statement in _SCHEMA_DDL:
                 conn.execute(statement)
+            ensure_comments(conn, OPS_TABLE_DESCRIPTIONS)
             yield conn
         finally:
             conn.close()

@@ -1,7 +1,7 @@
 """Filesystem locations of the project, overridable by environment variables.
 
-Everything generated lives under ``data/`` and ``reports/`` (both git-ignored) unless
-``NQP_DATA_DIR`` / ``NQP_REPORTS_DIR`` point elsewhere, which is how the end-to-end
+Everything generated lives under ``data/``, ``reports/`` and ``exports/`` (git-ignored) unless
+``NQP_DATA_DIR`` / ``NQP_REPORTS_DIR`` / ``NQP_EXPORTS_DIR`` point elsewhere, which is how the end-to-end
 tests build a throw-away warehouse without touching the user's one.
 """
 
@@ -21,6 +21,11 @@ def data_dir() -> Path:
 
 def reports_dir() -> Path:
     return Path(os.environ.get("NQP_REPORTS_DIR", PROJECT_ROOT / "reports")).resolve()
+
+
+def exports_dir() -> Path:
+    """Files exported after each publication (the analysis panel as Parquet, CSV, .dta)."""
+    return Path(os.environ.get("NQP_EXPORTS_DIR", PROJECT_ROOT / "exports")).resolve()
 
 
 def landing_dir() -> Path:

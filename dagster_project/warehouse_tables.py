@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from dagster_project.data_dictionary import comment_on
 from dagster_project.provenance import Provenance
 
 _PROVENANCE_COLUMNS = "vintage_id varchar, is_synthetic boolean, code_version varchar, computed_at timestamp"
@@ -44,6 +45,107 @@ TABLE_COLUMNS: dict[str, str] = {
 }
 
 
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "analysis.entropy_weights": "Entropy weight of each Table 1 indicator per vintage, beside the paper's weight.",
+    "analysis.firm_year_npro": "Npro, the new quality productivity index, per firm-year of marts.fct_firm_years.",
+    "results.coefficients": "Tidy coefficients of every paper table: one row per table, column and term.",
+    "results.model_stats": "Model statistics of every estimated column (N, R-squared, tests, options as text).",
+    "results.descriptives": "Table 3 descriptive statistics.",
+    "analysis.spatial_weights": "The two province weight matrices of Tables 11-14, long format (row-standardised).",
+    "results.moran": "Table 11: global Moran's I of province Npro per year and weight matrix.",
+    "results.moran_scatter": "Figure 2: standardised Npro, its spatial lag and local Moran's I per province-year.",
+    "results.specification_tests": "Table 12: LM, LR, Wald and Hausman tests of the spatial model.",
+    "results.spatial_effects": "Table 14: direct, indirect and total effects of the SDM (LeSage-Pace).",
+    "analysis.firm_year_tfp": "Levinsohn-Petrin TFP per firm-year (docs/tfp_method.md).",
+    "analysis.psm_matched": "Propensity scores and 1:1 caliper match weights of the Table 7 matching.",
+    "results.balance": "Table 7: covariate balance before and after matching.",
+}
+# Descriptions by column name, shared by every table that has the column; TABLE_COLUMN_DESCRIPTIONS
+# overrides one where a name means something else in that table.
+COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "vintage_id": "Vintage the row was computed from.",
+    "is_synthetic": "Whether that vintage is synthetic (planted effects, not real firms).",
+    "code_version": "Code version (git describe) that computed the row.",
+    "computed_at": "When the row was written (UTC).",
+    "table_id": "Paper table the row belongs to ('table04'; 'tfp_lp', 'figure02' for inputs of tables).",
+    "column_id": "Column of that table, named by what it estimates ('(3)', 'firm_fe', 'l1_ai_stage2').",
+    "term": "Regressor ('ai', 'roa', 'const', 'rho', 'W_ai', 'L1.npro').",
+    "estimate": "Point estimate.",
+    "std_error": "Standard error (the table's variance estimator; see results.model_stats vce).",
+    "statistic": "Estimate / standard error (t or z).",
+    "p_value": "Two-sided p-value.",
+    "stat": "Name of the statistic ('nobs', 'r2', 'vce', 'first_stage_f[ai]').",
+    "value": "Numeric value of the statistic; NULL when it is text.",
+    "text": "Text value of the statistic (estimator, options); NULL when numeric.",
+    "variable": "Variable (mart column name).",
+    "n": "Number of non-missing observations.",
+    "mean": "Mean.",
+    "sd": "Standard deviation.",
+    "min": "Minimum.",
+    "p50": "Median.",
+    "max": "Maximum.",
+    "indicator": "Table 1 indicator (mart column name).",
+    "direction": "Whether the indicator enters positively or negatively (min-max direction).",
+    "entropy": "Information entropy of the indicator across firm-years.",
+    "redundancy": "1 - entropy (the degree of divergence).",
+    "weight": "Entropy weight: redundancy / sum of redundancies.",
+    "paper_weight": "The paper's Table 1 weight, for comparison only.",
+    "stock_code": "Six-digit A-share stock code.",
+    "fiscal_year": "Fiscal year.",
+    "npro": "New quality productivity index: 10 x entropy-weighted sum of min-max scaled indicators.",
+    "matrix_name": "Weight matrix: 'adjacency' (0-1 contiguity) or 'distance' (inverse distance).",
+    "i": "Province code of the row unit.",
+    "j": "Province code of the column unit.",
+    "raw_weight": "Weight before row standardisation.",
+    "moran_i": "Global Moran's I.",
+    "expected": "E[I] under the null, -1/(n-1).",
+    "variance_normal": "Var[I] under normality.",
+    "z_normal": "z of I under normality.",
+    "p_normal": "Two-sided p-value under normality.",
+    "p_permutation": "Pseudo p-value from random permutations (one-sided, as esda).",
+    "mean_permutation": "Mean of I over the permutations.",
+    "variance_permutation": "Variance of I over the permutations.",
+    "permutations": "Number of random permutations.",
+    "nobs": "Number of units (provinces).",
+    "province_code": "GB/T 2260 province code.",
+    "province_name_en": "Province name in English.",
+    "z": "Standardised Npro of the province-year.",
+    "spatial_lag": "Spatial lag W z of the standardised Npro.",
+    "quadrant": "Moran scatter quadrant: HH, LH, LL or HL.",
+    "local_i": "Local Moran's I of the province.",
+    "test": "Test name ('lm_lag', 'robust_lm_error', 'lr_lag', 'wald_error', 'hausman').",
+    "df": "Degrees of freedom of the test.",
+    "effect": "Effect: direct, indirect (spillover) or total.",
+    "method": "Inference: 'simulation' (LeSage-Pace draws) or 'delta' (delta method).",
+    "tfp_lp": "Levinsohn-Petrin total factor productivity (log, value added).",
+    "treated": "AI_Did: 1 if AI is above its sample mean (treated), else 0.",
+    "propensity_score": "Estimated propensity score (logit of AI_Did on the controls).",
+    "on_support": "Whether the firm-year lies on the common support.",
+    "match_weight": "psmatch2 weight: 1 for matched treated, the number of uses for controls, 0 unused.",
+    "sample": "'unmatched' (before matching) or 'matched' (after).",
+    "mean_treated": "Mean among treated firm-years.",
+    "mean_control": "Mean among control firm-years.",
+    "bias_pct": "Standardised bias, percent.",
+    "bias_reduction_pct": "Reduction of |bias| by matching, percent (matched rows only).",
+    "t": "t statistic of the difference in means.",
+    "p": "p-value of that t test.",
+}
+TABLE_COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "analysis.spatial_weights.weight": "Row-standardised spatial weight w_ij.",
+    "results.specification_tests.statistic": "Test statistic.",
+    "results.specification_tests.column_id": "Weight matrix of the test ('adjacency' or 'distance').",
+    "results.balance.variable": "Covariate (mart column name).",
+    "results.moran.nobs": "Number of provinces.",
+}
+
+
+def column_descriptions(table: str) -> dict[str, str]:
+    """Every column of ``table`` (its own and the provenance columns) with its description."""
+    names = [*_column_names(table), *(part.split()[0] for part in _PROVENANCE_COLUMNS.split(", "))]
+    return {name: TABLE_COLUMN_DESCRIPTIONS.get(f"{table}.{name}", COLUMN_DESCRIPTIONS.get(name, ""))
+            for name in names}
+
+
 def _column_names(table: str) -> list[str]:
     return [part.strip().split()[0] for part in TABLE_COLUMNS[table].split(",")]
 
@@ -52,6 +154,7 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table, columns in TABLE_COLUMNS.items():
         conn.execute(f"create schema if not exists {table.split('.')[0]}")
         conn.execute(f"create table if not exists {table} ({columns}, {_PROVENANCE_COLUMNS})")
+        comment_on(conn, table, TABLE_DESCRIPTIONS[table], column_descriptions(table))
 
 
 def replace_rows(
@@ -89,3 +192,13 @@ def replace_rows(
         conn.execute("rollback")
         raise
     return len(rows)
+
+
+def column_schema_metadata(table: str) -> dict[str, object]:
+    """Definition metadata that shows ``table``'s columns, types and descriptions in the
+    Dagster UI (the asset's Columns panel); the same descriptions as the DuckDB comments."""
+    from dagster import TableColumn, TableSchema
+
+    types = {part.split()[0]: part.split()[1] for part in f"{TABLE_COLUMNS[table]}, {_PROVENANCE_COLUMNS}".split(", ")}
+    columns = [TableColumn(name, types[name], description=text) for name, text in column_descriptions(table).items()]
+    return {"dagster/column_schema": TableSchema(columns=columns), "dagster/table_name": table}

@@ -32,6 +32,10 @@ class PipelineRun:
         return self.data_dir / "warehouse.duckdb"
 
     @property
+    def exports_dir(self) -> Path:
+        return Path(self.env["NQP_EXPORTS_DIR"])
+
+    @property
     def truth(self) -> dict:
         return json.loads((self.vintage_dir / "truth.json").read_text(encoding="utf-8"))
 
@@ -70,6 +74,7 @@ def pipeline_run(tmp_path_factory) -> PipelineRun:
         **os.environ,
         "NQP_DATA_DIR": str(base / "data"),
         "NQP_REPORTS_DIR": str(base / "reports"),
+        "NQP_EXPORTS_DIR": str(base / "exports"),
         "DAGSTER_HOME": str(base / "dagster_home"),
     }
     synth = nqp(["synth", "--seed", "7", "--scale", str(E2E_SCALE), "--vintage", E2E_VINTAGE], env)
@@ -87,14 +92,14 @@ def copy_of_published(run: PipelineRun, base: Path) -> PipelineRun:
     """
     shutil.copytree(run.data_dir, base / "data", ignore=shutil.ignore_patterns("work"))
     env = {**run.env, "NQP_DATA_DIR": str(base / "data"), "NQP_REPORTS_DIR": str(base / "reports"),
-           "DAGSTER_HOME": str(base / "dagster_home")}
+           "NQP_EXPORTS_DIR": str(base / "exports"), "DAGSTER_HOME": str(base / "dagster_home")}
     return PipelineRun(base / "data", base / "reports", base / "data" / "landing" / run.vintage_id, env, "")
 
 
 @contextlib.contextmanager
 def nqp_environment(run: PipelineRun):
     """Point this process's settings at ``run``'s folders (for in-process Dagster runs), then restore."""
-    keys = ("NQP_DATA_DIR", "NQP_REPORTS_DIR")
+    keys = ("NQP_DATA_DIR", "NQP_REPORTS_DIR", "NQP_EXPORTS_DIR")
     saved = {key: os.environ.get(key) for key in keys}
     os.environ.update({key: run.env[key] for key in keys})
     try:
@@ -115,3 +120,12 @@ def copy_published():
 @pytest.fixture(scope="session")
 def in_nqp_environment():
     return nqp_environment
+
+
+@pytest.fixture(scope="session")
+def webserver(pipeline_run):
+    """`dagster dev` against the session's pipeline run, shared by the UI and browser tests."""
+    from tests.dagster_ui import dagster_dev
+
+    with dagster_dev(pipeline_run.env) as server:
+        yield server

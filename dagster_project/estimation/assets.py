@@ -11,13 +11,20 @@ from analysis.fixed_effects import fit_ols
 from analysis.paper_models import DESCRIPTIVE_VARIABLES, TABLE04
 from analysis.results import EstimationResult
 from dagster_project.estimation.frames import load_firm_year_frame
+from dagster_project.estimation.headline import (
+    coefficients_markdown,
+    headline_metadata,
+    provenance_metadata,
+    provenance_tags,
+)
 from dagster_project.vintage import VintageSelection
-from dagster_project.warehouse_tables import replace_rows
+from dagster_project.warehouse_tables import column_schema_metadata, replace_rows
 
 NPRO = AssetKey(["analysis", "firm_year_npro"])
 
 
-@asset(key=["results", "table03_descriptives"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table03_descriptives"], metadata=column_schema_metadata("results.descriptives"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table03_descriptives(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 3: N, mean, sd, min, median, max of Npro, AI and the controls."""
     with vintage.session(warehouse) as (conn, provenance):
@@ -26,7 +33,9 @@ def table03_descriptives(context: AssetExecutionContext, warehouse: DuckDBResour
         stats.insert(0, "table_id", "table03")
         replace_rows(conn, "results.descriptives", stats, provenance, table_id="table03")
     return MaterializeResult(
-        metadata={"vintage_id": provenance.vintage_id, "table": MetadataValue.md(stats.round(3).to_markdown(index=False))}
+        tags=provenance_tags(provenance),
+        metadata={**provenance_metadata(provenance), "N": MetadataValue.int(int(stats["n"].max())),
+                  "table": MetadataValue.md(stats.round(3).to_markdown(index=False))}
     )
 
 
@@ -53,7 +62,8 @@ def write_vcov(conn, provenance, table_id: str, fitted: Mapping[str, EstimationR
     replace_rows(conn, "results.vcov", pd.concat(frames, ignore_index=True), provenance, table_id=table_id)
 
 
-@asset(key=["results", "table04_benchmark"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table04_benchmark"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table04_benchmark(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 4: Npro on AI; (2) adds year and province FE; (3) adds controls. Firm-clustered SEs."""
     with vintage.session(warehouse) as (conn, provenance):
@@ -72,12 +82,10 @@ def table04_benchmark(context: AssetExecutionContext, warehouse: DuckDBResource,
         replace_rows(conn, "results.coefficients", coefficients, provenance, table_id="table04")
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table04")
         write_vcov(conn, provenance, "table04", results)
-    ai = coefficients[(coefficients["column_id"] == "(3)") & (coefficients["term"] == "ai")].iloc[0]
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
-            "ai_col3": float(ai["estimate"]),
-            "ai_col3_se": float(ai["std_error"]),
-            "coefficients": MetadataValue.md(coefficients.round(4).to_markdown(index=False)),
+            **headline_metadata(coefficients, model_stats, "(3)", "ai", provenance),
+            "coefficients": coefficients_markdown(coefficients),
         }
     )

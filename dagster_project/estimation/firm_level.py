@@ -46,8 +46,17 @@ from analysis.production import fit_levinsohn_petrin
 from analysis.results import RegressionResult
 from dagster_project.estimation.assets import NPRO, tidy_rows, write_vcov
 from dagster_project.estimation.frames import load_firm_year_frame
+from dagster_project.estimation.headline import (
+    DECIMALS,
+    coefficients_markdown,
+    headline_metadata,
+    p_value_text,
+    provenance_metadata,
+    provenance_tags,
+)
+from dagster_project.estimation.progress import progress_logger
 from dagster_project.vintage import VintageSelection
-from dagster_project.warehouse_tables import replace_rows
+from dagster_project.warehouse_tables import column_schema_metadata, replace_rows
 
 FIRM_YEARS = AssetKey(["marts", "fct_firm_years"])
 TFP = AssetKey(["analysis", "firm_year_tfp"])
@@ -148,7 +157,7 @@ def _fit_spec(frame: pd.DataFrame, spec: ModelSpec) -> RegressionResult:
 
 def _estimate(coefficients: pd.DataFrame, column_id: str, term: str) -> float:
     row = coefficients[(coefficients["column_id"] == column_id) & (coefficients["term"] == term)]
-    return float(row["estimate"].iloc[0]) if len(row) else float("nan")
+    return round(float(row["estimate"].iloc[0]), DECIMALS) if len(row) else float("nan")
 
 
 def add_instruments(frame: pd.DataFrame, leave_one_out: bool, leave_one_out_column: bool = False) -> pd.DataFrame:
@@ -173,7 +182,8 @@ class TfpConfig(Config):
     n_boot: int = Field(default=TFP_BOOTSTRAP_DRAWS, description="Firm-block bootstrap draws")
 
 
-@asset(key=["analysis", "firm_year_tfp"], deps=[FIRM_YEARS], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["analysis", "firm_year_tfp"], metadata=column_schema_metadata("analysis.firm_year_tfp"),
+       deps=[FIRM_YEARS], group_name="estimation", kinds={"python", "duckdb"})
 def firm_year_tfp(
     context: AssetExecutionContext, config: TfpConfig, warehouse: DuckDBResource, vintage: VintageSelection
 ):
@@ -189,6 +199,7 @@ def firm_year_tfp(
         result = fit_levinsohn_petrin(
             frame, FIRM_CLUSTER, "fiscal_year", TFP_OUTPUT, **TFP_INPUTS,
             n_boot=config.n_boot, rng=np.random.default_rng(config.seed),
+            progress=progress_logger(context.log, "Levinsohn-Petrin bootstrap"),
         )
         tfp = frame[[FIRM_CLUSTER, "fiscal_year"]].assign(tfp_lp=result.tfp).dropna(subset=["tfp_lp"])
         replace_rows(conn, "analysis.firm_year_tfp", tfp, provenance)
@@ -200,8 +211,9 @@ def firm_year_tfp(
         )
         _write(conn, provenance, "tfp_lp", coefficients, model_stats, {"levinsohn_petrin": result})
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **provenance_metadata(provenance),
             "firm_years": len(tfp),
             **{f"elasticity_{term}": float(value) for term, value in result.params.items()},
             **{f"se_{term}": float(value) for term, value in result.std_errors.items()},
@@ -222,7 +234,8 @@ class PsmConfig(Config):
     order: str = Field(default="random", description="Processing order without replacement (analysis.matching)")
 
 
-@asset(key=["results", "table07_psm"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table07_psm"], metadata=column_schema_metadata("results.balance"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table07_psm(context: AssetExecutionContext, config: PsmConfig, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 7: 1:1 nearest-neighbour PSM of AI_Did on the controls; balance in pstest's convention."""
     started = time.perf_counter()
@@ -265,8 +278,9 @@ def table07_psm(context: AssetExecutionContext, config: PsmConfig, warehouse: Du
         _write(conn, provenance, "table07", coefficients, model_stats, {"propensity_model": match, "att_npro": att})
     matched_rows = balance[balance["sample"] == "matched"]
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "att_npro", "ATT", provenance),
             **{name: int(value) for name, value in match.stats.items()},
             "max_abs_bias_pct_matched": float(matched_rows["bias_pct"].abs().max()),
             "att_npro": float(att.params["ATT"]),
@@ -280,7 +294,8 @@ def table07_psm(context: AssetExecutionContext, config: PsmConfig, warehouse: Du
 # --------------------------------------------------------------------------- Table 5
 
 
-@asset(key=["results", "table05_robustness"], deps=[NPRO, TFP, PSM], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table05_robustness"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO, TFP, PSM], group_name="estimation", kinds={"python", "duckdb"})
 def table05_robustness(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 5: firm FE; + Both; LP TFP outcome; AI_Patent regressor; the PSM-matched sample."""
     started = time.perf_counter()
@@ -315,11 +330,12 @@ def table05_robustness(context: AssetExecutionContext, warehouse: DuckDBResource
         )
         _write(conn, provenance, "table05", coefficients, model_stats, results)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "add_both", "ai", provenance),
             **{f"{spec.column_id}_{spec.regressors[0]}": _estimate(coefficients, spec.column_id, spec.regressors[0])
                for spec in TABLE05},
-            "coefficients": MetadataValue.md(coefficients.drop(columns="table_id").round(4).to_markdown(index=False)),
+            "coefficients": coefficients_markdown(coefficients),
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
@@ -345,7 +361,8 @@ IV_DIAGNOSTICS = (
 )
 
 
-@asset(key=["results", "table06_iv"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table06_iv"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 6: 2SLS of Npro on AI instrumented by L.AI, L2.AI or the industry-year mean of AI,
     with controls, year and province FE, firm-clustered SEs and ivreg2's diagnostics."""
@@ -370,12 +387,13 @@ def table06_iv(context: AssetExecutionContext, config: IvConfig, warehouse: Duck
         coefficients, model_stats = _concat(parts)
         _write(conn, provenance, "table06", coefficients, model_stats, fitted)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "l1_ai_stage2", "ai", provenance),
             **{f"{instrument}_stage2_ai": _estimate(coefficients, f"{instrument}_stage2", "ai")
                for instrument in instruments},
             "leave_one_out": config.leave_one_out,
-            "coefficients": MetadataValue.md(coefficients.drop(columns="table_id").round(4).to_markdown(index=False)),
+            "coefficients": coefficients_markdown(coefficients),
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
@@ -389,7 +407,8 @@ class MediationConfig(Config):
     n_boot: int = Field(default=MEDIATION_BOOTSTRAP_DRAWS, description="Bootstrap draws per mediator")
 
 
-@asset(key=["results", "table08_mechanisms"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table08_mechanisms"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table08_mechanisms(
     context: AssetExecutionContext, config: MediationConfig, warehouse: DuckDBResource, vintage: VintageSelection
 ):
@@ -405,6 +424,7 @@ def table08_mechanisms(
             fit = fit_mediation(
                 frame, "npro", "ai", mediator, list(CONTROLS), list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER,
                 n_boot=config.n_boot, rng=rng,
+                progress=progress_logger(context.log, f"{mediator} mediation bootstrap"),
             )
             parts.append(regression_rows("table08", f"{mediator}_path_a", fit.path_a))
             parts.append(regression_rows("table08", f"{mediator}_path_b", fit.path_b))
@@ -421,8 +441,9 @@ def table08_mechanisms(
         coefficients, model_stats = _concat(parts)
         _write(conn, provenance, "table08", coefficients, model_stats, fitted)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "green_path_a", "ai", provenance),
             **{f"{mediator}_path_a_ai": _estimate(coefficients, f"{mediator}_path_a", "ai") for mediator in indirect},
             **{f"{mediator}_indirect": value for mediator, value in indirect.items()},
             "seed": config.seed,
@@ -439,7 +460,8 @@ def _subsample_spec(column_id: str) -> ModelSpec:
     return ModelSpec(column_id, "npro", ("ai", *CONTROLS), YEAR_PROVINCE_FE)
 
 
-@asset(key=["results", "table09_heterogeneity"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table09_heterogeneity"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table09_heterogeneity(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 9: the benchmark model (column 3 of Table 4) in the east, central and west subsamples."""
     started = time.perf_counter()
@@ -451,8 +473,9 @@ def table09_heterogeneity(context: AssetExecutionContext, warehouse: DuckDBResou
         coefficients, model_stats = tidy_rows("table09", results)
         _write(conn, provenance, "table09", coefficients, model_stats, results)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
+            **headline_metadata(coefficients, model_stats, "east", "ai", provenance),
             **{f"{region}_ai": _estimate(coefficients, region, "ai") for region in TABLE09_REGIONS},
             **{f"{region}_nobs": results[region].nobs for region in TABLE09_REGIONS},
             "seconds": round(time.perf_counter() - started, 2),
@@ -469,17 +492,20 @@ class PermutationConfig(Config):
 
 
 def table10_rows(
-    frame: pd.DataFrame, n_draws: int, rng: np.random.Generator, permute_by: str | None, seed: int
+    frame: pd.DataFrame, n_draws: int, rng: np.random.Generator, permute_by: str | None, seed: int,
+    log=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, PermutationTestResult], dict[str, float]]:
     """Table 10's tidy rows: per split, the two group regressions (column ids from
     TABLE10_SPLITS) and the difference column ``<split>_difference`` with bdiff's b0 - b1;
-    also the tests themselves and the seconds each took (fits and draws)."""
+    also the tests themselves and the seconds each took (fits and draws). With a ``log``
+    (a Dagster logger) the draws report their progress to it."""
     parts, differences, tests, seconds = [], [], {}, {}
     for split, (flag, group0, group1) in TABLE10_SPLITS.items():
         started = time.perf_counter()
         test = permutation_coefficient_difference(
             frame, flag, "npro", ["ai", *CONTROLS], "ai", list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER,
             n_draws=n_draws, rng=rng, permute_by=permute_by,
+            progress=progress_logger(log, f"{split} permutation draws") if log is not None else None,
         )
         parts.append(regression_rows("table10", group0, test.fit_group0))
         parts.append(regression_rows("table10", group1, test.fit_group1))
@@ -490,7 +516,8 @@ def table10_rows(
     return coefficients, pd.concat([model_stats, *differences], ignore_index=True), tests, seconds
 
 
-@asset(key=["results", "table10_group_differences"], deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table10_group_differences"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[NPRO], group_name="estimation", kinds={"python", "duckdb"})
 def table10_group_differences(
     context: AssetExecutionContext, config: PermutationConfig, warehouse: DuckDBResource, vintage: VintageSelection
 ):
@@ -501,17 +528,18 @@ def table10_group_differences(
         frame = load_firm_year_frame(conn, provenance.vintage_id)
         coefficients, model_stats, tests, seconds = table10_rows(
             frame, config.n_draws, np.random.default_rng(config.seed),
-            FIRM_CLUSTER if config.permute_firms else None, config.seed,
+            FIRM_CLUSTER if config.permute_firms else None, config.seed, log=context.log,
         )
         fitted = {}
         for split, (_, group0, group1) in TABLE10_SPLITS.items():
             fitted |= {group0: tests[split].fit_group0, group1: tests[split].fit_group1}
         _write(conn, provenance, "table10", coefficients, model_stats, fitted)
     return MaterializeResult(
+        tags=provenance_tags(provenance),
         metadata={
-            "vintage_id": provenance.vintage_id,
-            **{f"{split}_difference": float(test.observed_difference) for split, test in tests.items()},
-            **{f"{split}_p_value": float(test.p_value) for split, test in tests.items()},
+            **headline_metadata(coefficients, model_stats, "non_heavy_polluting", "ai", provenance),
+            **{f"{split}_difference": round(float(test.observed_difference), DECIMALS) for split, test in tests.items()},
+            **{f"{split}_p_value": p_value_text(test.p_value) for split, test in tests.items()},
             **{f"seconds_permutation_test_{split}": round(value, 2) for split, value in seconds.items()},
             "n_draws": config.n_draws,
             "seed": config.seed,

@@ -46,8 +46,9 @@ from analysis.spatial_panel import (
 from analysis.spatial_weights import SpatialWeights, contiguity_weights, inverse_distance_weights
 from dagster_project.estimation.assets import NPRO, tidy_rows, write_vcov
 from dagster_project.estimation.frames import load_firm_year_frame
+from dagster_project.estimation.headline import headline_metadata, provenance_metadata, provenance_tags
 from dagster_project.vintage import VintageSelection
-from dagster_project.warehouse_tables import replace_rows
+from dagster_project.warehouse_tables import column_schema_metadata, replace_rows
 
 PROVINCE_YEARS = AssetKey(["marts", "fct_province_years"])
 SPATIAL_WEIGHTS = AssetKey(["analysis", "spatial_weights"])
@@ -137,7 +138,8 @@ class SpatialWeightsConfig(Config):
     )
 
 
-@asset(key=["analysis", "spatial_weights"], deps=PROVINCE_SEEDS, group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["analysis", "spatial_weights"], metadata=column_schema_metadata("analysis.spatial_weights"),
+       deps=PROVINCE_SEEDS, group_name="estimation", kinds={"python", "duckdb"})
 def spatial_weights(
     context: AssetExecutionContext, config: SpatialWeightsConfig, warehouse: DuckDBResource, vintage: VintageSelection
 ):
@@ -160,8 +162,8 @@ def spatial_weights(
         frame = pd.concat([w.tidy().assign(matrix_name=name) for name, w in weights.items()], ignore_index=True)
         replace_rows(conn, "analysis.spatial_weights", frame, provenance)
     neighbours = {name: (w.raw > 0).sum(axis=1) for name, w in weights.items()}
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **provenance_metadata(provenance),
         "rows": len(frame),
         "provinces": weights["adjacency"].n,
         "adjacency_links": int(neighbours["adjacency"].sum()),
@@ -222,7 +224,8 @@ def weights_rows_sum_to_one(warehouse: DuckDBResource, vintage: VintageSelection
 # --------------------------------------------------------------------------- Table 11 and Figure 2
 
 
-@asset(key=["results", "table11_moran"], deps=SPATIAL_INPUTS, group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table11_moran"], metadata=column_schema_metadata("results.moran"),
+       deps=SPATIAL_INPUTS, group_name="estimation", kinds={"python", "duckdb"})
 def table11_moran(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 11: global Moran's I of province Npro by year (normality and 999 seeded permutations),
     both matrices; Figure 2 data: the Moran scatter of the first and last year."""
@@ -251,8 +254,8 @@ def table11_moran(context: AssetExecutionContext, warehouse: DuckDBResource, vin
         replace_rows(conn, "results.moran", moran, provenance, table_id="table11")
         replace_rows(conn, "results.moran_scatter", scatter, provenance, table_id="figure02")
     adjacency = moran[moran["matrix_name"] == "adjacency"]
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **provenance_metadata(provenance),
         "moran_i_adjacency_min": float(adjacency["moran_i"].min()),
         "moran_i_adjacency_max": float(adjacency["moran_i"].max()),
         "years_p_normal_below_0_05": int((adjacency["p_normal"] < 0.05).sum()),
@@ -282,7 +285,8 @@ def _model_selection(panel: pd.DataFrame, weights: SpatialWeights) -> pd.DataFra
     return pd.concat([lm.tidy(), lr_wald.tidy(), hausman.tidy()], ignore_index=True)
 
 
-@asset(key=["results", "table12_model_selection"], deps=SPATIAL_INPUTS, group_name="estimation",
+@asset(key=["results", "table12_model_selection"], metadata=column_schema_metadata("results.specification_tests"),
+       deps=SPATIAL_INPUTS, group_name="estimation",
        kinds={"python", "duckdb"})
 def table12_model_selection(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 12: LM lag / error and robust forms, LR and Wald of SDM vs SAR / SEM, Hausman; per matrix."""
@@ -294,8 +298,8 @@ def table12_model_selection(context: AssetExecutionContext, warehouse: DuckDBRes
             [_model_selection(panel, w).assign(column_id=name) for name, w in weights.items()], ignore_index=True
         ).assign(table_id="table12")
         replace_rows(conn, "results.specification_tests", tests, provenance, table_id="table12")
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **provenance_metadata(provenance),
         "tests": MetadataValue.md(tests[["column_id", "test", "statistic", "df", "p_value"]].round(4)
                                   .to_markdown(index=False)),
         "seconds": _seconds_since(start),
@@ -314,7 +318,8 @@ def _fit_gmm(frame: pd.DataFrame, spec: DynamicSpec):
     )
 
 
-@asset(key=["results", "table13_sdm_gmm"], deps=[*SPATIAL_INPUTS, NPRO], group_name="estimation",
+@asset(key=["results", "table13_sdm_gmm"], metadata=column_schema_metadata("results.coefficients"),
+       deps=[*SPATIAL_INPUTS, NPRO], group_name="estimation",
        kinds={"python", "duckdb"})
 def table13_sdm_gmm(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 13: SDM with province and year FE under both matrices, Lee-Yu corrected and direct
@@ -333,8 +338,8 @@ def table13_sdm_gmm(context: AssetExecutionContext, warehouse: DuckDBResource, v
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table13")
         write_vcov(conn, provenance, "table13", results)
     headline = coefficients.set_index(["column_id", "term"])
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **headline_metadata(coefficients, model_stats, "(3)", "ai", provenance),
         "rho_adjacency": float(headline.loc[("(1)", "rho"), "estimate"]),
         "rho_distance": float(headline.loc[("(2)", "rho"), "estimate"]),
         "ai_adjacency": float(headline.loc[("(1)", "ai"), "estimate"]),
@@ -349,7 +354,8 @@ def table13_sdm_gmm(context: AssetExecutionContext, warehouse: DuckDBResource, v
 # --------------------------------------------------------------------------- Table 14
 
 
-@asset(key=["results", "table14_effects"], deps=SPATIAL_INPUTS, group_name="estimation", kinds={"python", "duckdb"})
+@asset(key=["results", "table14_effects"], metadata=column_schema_metadata("results.spatial_effects"),
+       deps=SPATIAL_INPUTS, group_name="estimation", kinds={"python", "duckdb"})
 def table14_effects(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 14: LeSage-Pace direct / indirect / total effects of the Table 13 SDM (columns (1), (2)),
     inference by 1,000 seeded draws from the estimated distribution and by the delta method."""
@@ -378,8 +384,8 @@ def table14_effects(context: AssetExecutionContext, warehouse: DuckDBResource, v
         replace_rows(conn, "results.model_stats", model_stats, provenance, table_id="table14")
         write_vcov(conn, provenance, "table14", fitted)
     ai = tidy[(tidy["term"] == "ai") & (tidy["method"] == "simulation")].set_index(["matrix_name", "effect"])
-    return MaterializeResult(metadata={
-        "vintage_id": provenance.vintage_id,
+    return MaterializeResult(tags=provenance_tags(provenance), metadata={
+        **provenance_metadata(provenance),
         **{f"ai_{effect}_{matrix}": float(ai.loc[(matrix, effect), "estimate"])
            for matrix in weights for effect in ("direct", "indirect", "total")},
         "rows": len(tidy),

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 from analysis.npro import NPRO_DIRECTIONS, build_npro
 from analysis.published import table1_weights
 from dagster_project.vintage import VintageSelection
-from dagster_project.warehouse_tables import replace_rows
+from dagster_project.warehouse_tables import column_schema_metadata, replace_rows
 
 FIRM_YEARS = AssetKey(["marts", "fct_firm_years"])
 
@@ -20,6 +20,7 @@ FIRM_YEARS = AssetKey(["marts", "fct_firm_years"])
             group_name="index",
             description="Entropy weight of each Table 1 indicator, pooled over the firm-year sample",
             kinds={"python", "duckdb"},
+            metadata=column_schema_metadata("analysis.entropy_weights"),
         ),
         AssetSpec(
             ["analysis", "firm_year_npro"],
@@ -27,6 +28,7 @@ FIRM_YEARS = AssetKey(["marts", "fct_firm_years"])
             group_name="index",
             description="Npro per firm-year (10 x entropy-weighted sum of normalised indicators)",
             kinds={"python", "duckdb"},
+            metadata=column_schema_metadata("analysis.firm_year_npro"),
         ),
     ],
     name="npro_index",

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.data_dictionary import comment_on
 from dagster_project.raw_contract import (
     RAW_TABLES,
     READY_MARKER,
@@ -36,6 +37,20 @@ LINEAGE_COLUMNS = (
     ("source_row", "BIGINT"),
     ("loaded_at", "TIMESTAMP"),
 )
+LINEAGE_DESCRIPTIONS = {
+    "vintage_id": "Vintage (landing folder name) the row was delivered in.",
+    "source_file": "File of the vintage the row was read from.",
+    "source_row": "Row number of the record in that file (1 = first data row).",
+    "loaded_at": "When the row was loaded into the warehouse (UTC).",
+}
+VINTAGES_DESCRIPTIONS = {
+    "vintage_id": "Vintage id (landing folder name).",
+    "fingerprint": "SHA-256 over the names and bytes of the vintage's contract files (and truth.json).",
+    "is_synthetic": "Whether the vintage is synthetic (truth.json says synthetic: true).",
+    "truth_json": "The synthetic vintage's truth.json (planted parameters and population values); NULL for real data.",
+    "row_counts": "JSON object: rows loaded per raw table.",
+    "loaded_at": "When the vintage was loaded (UTC).",
+}
 
 # Parquet physical types accepted for each contract type. Anything else (an integer
 # stock code that lost its zero padding, a date stored as text) is a contract breach
@@ -146,6 +161,15 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    for table in RAW_TABLES:
+        comment_on(
+            conn, f"raw.{table.name}", f"Raw vendor records, every vintage side by side: {table.grain}. Source: "
+            f"{table.source}.",
+            {**{c.name: f"{c.meaning.rstrip('.')}." + (f" Unit: {c.unit}." if c.unit not in ("-", "") else "")
+                for c in table.columns}, **LINEAGE_DESCRIPTIONS},
+        )
+    comment_on(conn, "raw.vintages", "One row per loaded vintage: fingerprint, synthetic flag, row counts.",
+               VINTAGES_DESCRIPTIONS)
 
 
 def _relation_sql(path: Path, table: RawTable) -> str:

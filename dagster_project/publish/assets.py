@@ -1,7 +1,7 @@
 """Audit and publish: the cross-vintage diff, the atomic publication, and what a failed run records.
 
-Both assets depend on EVERY other asset of the code location (the list is passed in by
-``definitions.py``), so a failed blocking check anywhere (raw suites, dbt tests, the GX
+Both assets depend on the terminal assets of the code location, hence transitively on
+EVERY other asset (the list is passed in by ``definitions.py``), so a failed blocking check anywhere (raw suites, dbt tests, the GX
 suite on the marts) or any failed step skips them: nothing is published. The failure
 hook attached to the job records the vintage as ``rejected`` and makes sure the failure
 raised an alert (dbt tests do not raise their own; the Python checks and ingest do).

@@ -8,7 +8,7 @@ from dagster_project.resources import SHARED_RESOURCES
 
 
 def build_defs(upstream: Sequence[AssetKey]) -> Definitions:
-    """The publish domain; ``upstream`` is every asset the publication must wait for."""
+    """The publish domain; the publication waits for ``upstream`` and so for all their ancestors."""
     return Definitions(
         assets=[*build_publish_assets(upstream), vintage_registry],
         sensors=[landing_sensor],

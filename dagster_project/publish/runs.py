@@ -140,12 +140,14 @@ def alerted_assets(ops: OpsStore, run_id: str) -> set[str]:
 def execute_vintage_run(vintage_id: str, instance) -> RunOutcome:
     """Build, audit and (if every blocking check passes) publish ``vintage_id`` in this process."""
     from dagster_project.definitions import defs
+    from dagster_project.publish.run_origin import execute_in_process_with_origin
 
     started = time.perf_counter()
     job = defs.resolve_job_def(JOB_NAME)
-    result = job.execute_in_process(
-        run_config=run_config_for(vintage_id), instance=instance, raise_on_error=False,
-        tags={"nqp/vintage": vintage_id},
+    # Not job.execute_in_process: its runs carry no code-location origin, so the UI's
+    # timeline would not show them (run_origin.py).
+    result = execute_in_process_with_origin(
+        job, instance=instance, run_config=run_config_for(vintage_id), tags={"nqp/vintage": vintage_id},
     )
     failures = [event for event in result.all_events if event.is_step_failure]
     ops = OpsStore()

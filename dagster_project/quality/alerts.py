@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dagster_project import settings
+from dagster_project.data_dictionary import ensure_comments
 
 WEBHOOK_ENV = "NQP_ALERT_WEBHOOK_URL"
 WEBHOOK_TIMEOUT_S = 5.0  # a run must not hang on a slow hook; the alert is already stored
@@ -53,6 +54,26 @@ create table if not exists ops.alerts (
     raised_at timestamp not null
 )
 """
+
+ALERTS_DESCRIPTIONS = {
+    "ops.alerts": (
+        "One row per alert raised by a run: a failed validation rule of a vintage, with examples.",
+        {
+            "alert_id": "Random UUID of the alert.",
+            "vintage_id": "Vintage the failing data belong to.",
+            "asset": "Dagster asset (or check) that found the failure.",
+            "rule": "Validation rule that failed (expectation, dbt test or contract rule).",
+            "severity": "error (the vintage is rejected) or warning (published with the alert).",
+            "failing_count": "Number of failing rows or values.",
+            "message": "What failed, in words.",
+            "examples": "JSON list of up to five failing rows or values.",
+            "file": "Raw file of the vintage the failure is in; NULL if not file-specific.",
+            "column_name": "Column the rule checks; NULL if not column-specific.",
+            "run_id": "Dagster run that raised the alert; NULL outside a run.",
+            "raised_at": "When the alert was raised.",
+        },
+    ),
+}
 
 _fallback_log = logging.getLogger(__name__)
 
@@ -136,6 +157,7 @@ def raise_alerts(
 def _store(alerts: list[Alert], ops: _OpsConnection, run_id: str | None, raised_at: datetime) -> None:
     with ops.connection() as conn:
         conn.execute(_ALERTS_DDL)
+        ensure_comments(conn, ALERTS_DESCRIPTIONS)
         conn.executemany(
             "insert into ops.alerts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [

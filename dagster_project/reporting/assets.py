@@ -2,14 +2,13 @@
 
 from datetime import datetime, timezone
 
-import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
 from analysis.tables import TableProvenance, write_table
 from dagster_project import settings
 from dagster_project.provenance import Provenance
-from dagster_project.reporting import layouts
+from dagster_project.reporting.paper_tables import build_table
 from dagster_project.vintage import VintageSelection
 
 
@@ -37,29 +36,31 @@ def written_report(paths) -> MaterializeResult:
 def table03_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 3 rendered from results.descriptives."""
     with vintage.session(warehouse) as (conn, provenance):
-        descriptives = rows_for_vintage(conn, "results.descriptives", "table03", provenance.vintage_id)
-    return written_report(write_table(layouts.table03(descriptives, table_provenance(provenance)), settings.reports_dir()))
+        table = build_table("table03", conn, provenance.vintage_id, table_provenance(provenance))
+    return written_report(write_table(table, settings.reports_dir()))
 
 
-def rows_for_vintage(conn, table: str, table_id: str, vintage_id: str) -> pd.DataFrame:
-    """The rows of one paper table (``table_id``) of this vintage from a results table."""
-    return conn.execute(f"select * from {table} where table_id = ? and vintage_id = ?", [table_id, vintage_id]).df()
+@asset(key=["reports", "table01"], deps=[AssetKey(["analysis", "entropy_weights"])], group_name="reporting",
+       kinds={"python"})
+def table01_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
+    """Table 1: the indicator system, definitions, our entropy weights and the paper's."""
+    with vintage.session(warehouse) as (conn, provenance):
+        table = build_table("table01", conn, provenance.vintage_id, table_provenance(provenance))
+    return written_report(write_table(table, settings.reports_dir()))
 
 
-def coefficient_report(table_id: str, results_key: str, layout):
-    """A report asset rendering ``layout(coefficients, model_stats, provenance)`` of one table."""
+def coefficient_report(table_id: str, results_key: str):
+    """A report asset rendering one coefficient table (``paper_tables.PAPER_TABLES[table_id]``)."""
 
     @asset(key=["reports", table_id], deps=[AssetKey(["results", results_key])], group_name="reporting",
            kinds={"python"},
            description=f"{table_id.capitalize()} rendered from results.coefficients and results.model_stats.")
     def report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
         with vintage.session(warehouse) as (conn, provenance):
-            coefficients = rows_for_vintage(conn, "results.coefficients", table_id, provenance.vintage_id)
-            model_stats = rows_for_vintage(conn, "results.model_stats", table_id, provenance.vintage_id)
-        table = layout(coefficients, model_stats, table_provenance(provenance))
+            table = build_table(table_id, conn, provenance.vintage_id, table_provenance(provenance))
         return written_report(write_table(table, settings.reports_dir()))
 
     return report
 
 
-table04_report = coefficient_report("table04", "table04_benchmark", layouts.table04)
+table04_report = coefficient_report("table04", "table04_benchmark")

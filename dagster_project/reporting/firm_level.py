@@ -6,24 +6,19 @@ from dagster_duckdb import DuckDBResource
 from analysis.matching import plot_densities, score_densities_of
 from analysis.tables import SYNTHETIC_BANNER, SYNTHETIC_EXPLANATION, write_table
 from dagster_project import settings
-from dagster_project.reporting import firm_layouts
-from dagster_project.reporting.assets import (
-    coefficient_report,
-    rows_for_vintage,
-    table_provenance,
-    written_report,
-)
+from dagster_project.reporting.assets import coefficient_report, table_provenance, written_report
+from dagster_project.reporting.paper_tables import build_table
 from dagster_project.vintage import VintageSelection
 
 FIGURE01_PNG = "figure01.png"
 FIGURE01_TITLE = "Figure 1. Propensity score densities before and after matching"
 
 
-table05_report = coefficient_report("table05", "table05_robustness", firm_layouts.table05)
-table06_report = coefficient_report("table06", "table06_iv", firm_layouts.table06)
-table08_report = coefficient_report("table08", "table08_mechanisms", firm_layouts.table08)
-table09_report = coefficient_report("table09", "table09_heterogeneity", firm_layouts.table09)
-table10_report = coefficient_report("table10", "table10_group_differences", firm_layouts.table10)
+table05_report = coefficient_report("table05", "table05_robustness")
+table06_report = coefficient_report("table06", "table06_iv")
+table08_report = coefficient_report("table08", "table08_mechanisms")
+table09_report = coefficient_report("table09", "table09_heterogeneity")
+table10_report = coefficient_report("table10", "table10_group_differences")
 
 PSM = AssetKey(["results", "table07_psm"])
 
@@ -32,9 +27,7 @@ PSM = AssetKey(["results", "table07_psm"])
 def table07_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 7 rendered from results.balance (and the matching counts in results.model_stats)."""
     with vintage.session(warehouse) as (conn, provenance):
-        balance = rows_for_vintage(conn, "results.balance", "table07", provenance.vintage_id)
-        model_stats = rows_for_vintage(conn, "results.model_stats", "table07", provenance.vintage_id)
-    table = firm_layouts.table07(balance, model_stats, table_provenance(provenance))
+        table = build_table("table07", conn, provenance.vintage_id, table_provenance(provenance))
     return written_report(write_table(table, settings.reports_dir()))
 
 
@@ -57,7 +50,8 @@ def figure01_report(context: AssetExecutionContext, warehouse: DuckDBResource, v
     )
     figures = settings.reports_dir() / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    png = plot_densities(densities, figures / FIGURE01_PNG, title=FIGURE01_TITLE, caption=caption)
+    png = plot_densities(densities, figures / FIGURE01_PNG, title=FIGURE01_TITLE, caption=caption,
+                         also_as=("pdf", "svg"))
     page = figures / "figure01.md"
     lines = []
     if header.is_synthetic:
@@ -70,7 +64,8 @@ def figure01_report(context: AssetExecutionContext, warehouse: DuckDBResource, v
     page.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return MaterializeResult(
         metadata={
-            "files": MetadataValue.json([str(png), str(page)]),
+            "files": MetadataValue.json([str(png), str(png.with_suffix(".pdf")), str(png.with_suffix(".svg")),
+                                         str(page)]),
             "firm_years": len(matched),
             "preview": MetadataValue.md(page.read_text(encoding="utf-8")),
         }

@@ -29,6 +29,39 @@ def yes_no(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
+TABLE01_DIMENSIONS = {"labor_force": "Labour force", "objects_of_labor": "Objects of labour",
+                      "hard_technology": "Hard technology", "soft_technology": "Soft technology"}
+
+
+def table01(weights: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
+    """The indicator system: dimension, definition, direction, our entropy weight and the paper's."""
+    ours = weights.set_index("indicator")
+    rows = {}
+    for dimension, indicators in published_tables()["table1_entropy_weights"].items():
+        for indicator, spec in indicators.items():
+            rows[indicator] = {
+                "Dimension": TABLE01_DIMENSIONS[dimension],
+                "Definition": spec["definition"],
+                "Direction": str(ours.at[indicator, "direction"]) if indicator in ours.index else "",
+                "Weight": float(ours.at[indicator, "weight"]) if indicator in ours.index else float("nan"),
+                "Paper weight": float(spec["weight"]),
+            }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    return PaperTable(
+        table_id="table01",
+        title="Table 1. New quality productivity indicator system and entropy weights",
+        columns=tuple(TableColumn(label) for label in frame.columns),
+        body=ValueBody(frame, formats={"Weight": ".3f", "Paper weight": ".3f"}),
+        provenance=provenance,
+        stub_header="Indicator",
+        notes=(
+            "Weight: entropy weight computed on this vintage's firm-years (analysis.entropy_weights; "
+            "docs/index_method.md). Paper weight: Cheng & Xu (2025) Table 1, for comparison only "
+            f"({SOURCE}).",
+        ),
+    )
+
+
 def table03(descriptives: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     frame = descriptives.set_index("variable").loc[list(DESCRIPTIVE_VARIABLES), list(DESCRIPTIVE_COLUMNS)]
     frame.index = [TERM_LABELS[v] for v in frame.index]

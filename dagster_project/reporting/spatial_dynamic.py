@@ -6,12 +6,8 @@ from dagster_duckdb import DuckDBResource
 from analysis.tables import write_table
 from dagster_project import settings
 from dagster_project.reporting import spatial_layouts
-from dagster_project.reporting.assets import (
-    coefficient_report,
-    rows_for_vintage,
-    table_provenance,
-    written_report,
-)
+from dagster_project.reporting.assets import coefficient_report, table_provenance, written_report
+from dagster_project.reporting.paper_tables import build_table, rows_for_vintage
 from dagster_project.vintage import VintageSelection
 
 FIGURE02_FILE = "figures/figure02.png"
@@ -22,8 +18,8 @@ FIGURE02_FILE = "figures/figure02.png"
 def table11_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 11 rendered from results.moran."""
     with vintage.session(warehouse) as (conn, provenance):
-        moran = rows_for_vintage(conn, "results.moran", "table11", provenance.vintage_id)
-    return written_report(write_table(spatial_layouts.table11(moran, table_provenance(provenance)), settings.reports_dir()))
+        table = build_table("table11", conn, provenance.vintage_id, table_provenance(provenance))
+    return written_report(write_table(table, settings.reports_dir()))
 
 
 @asset(key=["reports", "figure02"], deps=[AssetKey(["results", "table11_moran"])], group_name="reporting",
@@ -41,7 +37,7 @@ def figure02_report(context: AssetExecutionContext, warehouse: DuckDBResource, v
                                     settings.reports_dir() / FIGURE02_FILE)
     quadrants = scatter.groupby(["fiscal_year", "quadrant"]).size().unstack(fill_value=0)
     return MaterializeResult(metadata={
-        "files": MetadataValue.json([str(path)]),
+        "files": MetadataValue.json([str(path.with_suffix(suffix)) for suffix in spatial_layouts.FIGURE_FORMATS]),
         "path": MetadataValue.path(str(path)),
         "quadrant_counts": MetadataValue.md(quadrants.to_markdown()),
     })
@@ -52,11 +48,11 @@ def figure02_report(context: AssetExecutionContext, warehouse: DuckDBResource, v
 def table12_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 12 rendered from results.specification_tests."""
     with vintage.session(warehouse) as (conn, provenance):
-        tests = rows_for_vintage(conn, "results.specification_tests", "table12", provenance.vintage_id)
-    return written_report(write_table(spatial_layouts.table12(tests, table_provenance(provenance)), settings.reports_dir()))
+        table = build_table("table12", conn, provenance.vintage_id, table_provenance(provenance))
+    return written_report(write_table(table, settings.reports_dir()))
 
 
-table13_report = coefficient_report("table13", "table13_sdm_gmm", spatial_layouts.table13)
+table13_report = coefficient_report("table13", "table13_sdm_gmm")
 
 
 @asset(key=["reports", "table14"], deps=[AssetKey(["results", "table14_effects"])], group_name="reporting",
@@ -64,9 +60,7 @@ table13_report = coefficient_report("table13", "table13_sdm_gmm", spatial_layout
 def table14_report(context: AssetExecutionContext, warehouse: DuckDBResource, vintage: VintageSelection):
     """Table 14 rendered from results.spatial_effects and results.model_stats."""
     with vintage.session(warehouse) as (conn, provenance):
-        effects = rows_for_vintage(conn, "results.spatial_effects", "table14", provenance.vintage_id)
-        model_stats = rows_for_vintage(conn, "results.model_stats", "table14", provenance.vintage_id)
-    table = spatial_layouts.table14(effects, model_stats, table_provenance(provenance))
+        table = build_table("table14", conn, provenance.vintage_id, table_provenance(provenance))
     return written_report(write_table(table, settings.reports_dir()))
 
 

@@ -228,44 +228,58 @@ def table14(effects: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableP
     )
 
 
+FIGURE_FORMATS = (".png", ".pdf", ".svg")  # the PNG for screens and the reports, PDF/SVG for papers
 QUADRANT_CORNERS = {"HH": (0.97, 0.97, "right", "top"), "LH": (0.03, 0.97, "left", "top"),
                     "LL": (0.03, 0.03, "left", "bottom"), "HL": (0.97, 0.03, "right", "bottom")}
 
 
 def figure02(scatter: pd.DataFrame, moran_i: dict[int, float], provenance: TableProvenance, path: Path) -> Path:
     """Figure 2: local Moran scatter plots (standardised Npro against its spatial lag) of the
-    first and last year, one panel each, provinces labelled, written as a PNG to ``path``."""
+    first and last year, one panel each, provinces labelled without overlaps, written as a PNG
+    to ``path`` and as PDF and SVG beside it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from adjustText import adjust_text
+
     years = sorted(scatter["fiscal_year"].unique())
+    labels = []
     figure, axes = plt.subplots(1, len(years), figsize=(7 * len(years), 6.8), squeeze=False)
     for axis, letter, year in zip(axes[0], "abcdefgh", years):
         points = scatter[scatter["fiscal_year"] == year]
         axis.axhline(0, color="grey", linewidth=0.8)
         axis.axvline(0, color="grey", linewidth=0.8)
         axis.scatter(points["z"], points["spatial_lag"], s=22, color="tab:blue", zorder=3)
-        for row in points.itertuples():
-            axis.annotate(row.province_name_en, (row.z, row.spatial_lag), fontsize=7, xytext=(3, 2),
-                          textcoords="offset points")
+        # room at the edges: the quadrant counts sit in the corners, clear of the extreme points
+        axis.margins(x=0.14, y=0.16)
         span = pd.Series([points["z"].min(), points["z"].max()])
         axis.plot(span, moran_i[year] * span, color="tab:red", linewidth=1.2,
                   label=f"slope = Moran's I = {moran_i[year]:.3f}")
+        corners = []
         for quadrant, (x, y, ha, va) in QUADRANT_CORNERS.items():
             count = int((points["quadrant"] == quadrant).sum())
-            axis.text(x, y, f"{quadrant} ({count})", transform=axis.transAxes, ha=ha, va=va, fontsize=10,
-                      fontweight="bold", color="dimgrey")
+            corners.append(axis.text(x, y, f"{quadrant} ({count})", transform=axis.transAxes, ha=ha, va=va,
+                                     fontsize=10, fontweight="bold", color="dimgrey"))
         axis.set_xlabel("Standardised Npro (z)")
         axis.set_ylabel("Spatial lag W z (0-1 adjacency)")
         axis.set_title(f"({letter}) Local Moran's I scatter plot of Npro, {year}")
-        axis.legend(loc="lower center", fontsize=8)
+        legend = axis.legend(loc="lower center", fontsize=8)
+        labels.append((axis, points, [*corners, legend]))
     banner = "SYNTHETIC DATA - " if provenance.is_synthetic else ""
     figure.suptitle(f"Figure 2. Moran scatter plots of provincial new quality productivity\n{banner}"
                     f"{provenance.line()}", fontsize=10)
     figure.tight_layout()
+    # Province labels placed once the layout is final (adjustText works in display coordinates):
+    # away from each other, the points, the quadrant counts and the legend, with a leader line.
+    for axis, points, fixed in labels:
+        texts = [axis.text(row.z, row.spatial_lag, row.province_name_en, fontsize=7)
+                 for row in points.itertuples()]
+        adjust_text(texts, x=points["z"].to_numpy(), y=points["spatial_lag"].to_numpy(), objects=fixed, ax=axis,
+                    arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.5})
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
+    for suffix in FIGURE_FORMATS:
+        figure.savefig(path.with_suffix(suffix), dpi=120)
     plt.close(figure)
     return path

@@ -87,6 +87,7 @@ def compute(scale: float, seed: int) -> dict:
             **os.environ,
             "NQP_DATA_DIR": f"{tmp}/data",
             "NQP_REPORTS_DIR": f"{tmp}/reports",
+            "NQP_EXPORTS_DIR": f"{tmp}/exports",
             "DAGSTER_HOME": f"{tmp}/dagster_home",
         }
         started = time.perf_counter()

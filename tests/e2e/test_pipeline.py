@@ -98,3 +98,89 @@ def test_rerun_is_idempotent_and_leaves_the_raw_vintage_untouched(pipeline_run, 
     assert _query(pipeline_run, "select count(*) from raw.patents") == counts_before
     (vintages,) = _query(pipeline_run, "select count(*) from raw.vintages")[0]
     assert vintages == 1
+
+
+def test_take_away_reports_are_written(pipeline_run):
+    import docx
+
+    reports = pipeline_run.reports_dir
+    page = (reports / "replication.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC DATA" in page and 'id="summary"' in page and "data:image/png;base64," in page
+    assert "all tables:" in (reports / "replication.md").read_text(encoding="utf-8")
+    document = docx.Document(str(reports / "tables.docx"))
+    titles = [p.text for p in document.paragraphs if p.text.startswith("Table ")]
+    assert len(document.tables) == 13 and titles[0].startswith("Table 1.") and titles[-1].startswith("Table 14.")
+
+
+def test_analysis_panel_is_exported_with_its_labels(pipeline_run):
+    import pandas as pd
+    import pyreadstat
+
+    exports = pipeline_run.exports_dir
+    with duckdb.connect(str(pipeline_run.warehouse), read_only=True) as conn:
+        firm_years = conn.execute("select count(*) from marts.fct_firm_years").fetchone()[0]
+        comments = dict(conn.execute(
+            "select column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'analysis_panel'").fetchall())
+        npro_sum = conn.execute("select sum(npro) from analysis.firm_year_npro where vintage_id = ?",
+                                [pipeline_run.vintage_id]).fetchone()[0]
+    assert {"npro", "tfp_lp", "psm_matched", "roa"} <= set(comments)
+    assert all(comments.values()), [name for name, text in comments.items() if not text]
+    parquet = pd.read_parquet(exports / "analysis_panel.parquet")
+    csv = pd.read_csv(exports / "analysis_panel.csv", dtype={"stock_code": str})
+    assert len(parquet) == len(csv) == firm_years
+    assert parquet["npro"].sum() == pytest.approx(npro_sum)
+    frame, meta = pyreadstat.read_dta(str(exports / "analysis_panel.dta"))
+    assert len(frame) == firm_years and list(frame.columns) == list(parquet.columns)
+    assert meta.column_names_to_labels["roa"] == comments["roa"]
+    with pd.read_stata(exports / "analysis_panel.dta", iterator=True) as reader:
+        assert reader.variable_labels()["npro"].startswith("New quality productivity index")
+
+
+def test_nqp_export_writes_any_table(pipeline_run, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "weights.csv"
+    result = pipeline_run.nqp("export", "--table", "analysis.entropy_weights", "--format", "csv", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_csv(out)) == 11
+    refused = pipeline_run.nqp("export", "--table", "marts.fct_firm_years; drop table x", "--format", "csv")
+    assert refused.returncode == 2 and "SCHEMA.NAME" in refused.stderr
+
+
+def test_figures_come_as_png_pdf_and_svg(pipeline_run):
+    figures = pipeline_run.reports_dir / "figures"
+    for stem in ("figure01", "figure02"):
+        assert (figures / f"{stem}.png").read_bytes().startswith(b"\x89PNG"), stem
+        assert (figures / f"{stem}.pdf").read_bytes().startswith(b"%PDF"), stem
+        assert b"<svg" in (figures / f"{stem}.svg").read_bytes()[:2000], stem
+
+
+# The data dictionary in SQL: every column of the published warehouse and of the ops store
+# carries a DuckDB comment, with no exemption, so a new column without a description fails
+# here. dbt models and seeds get theirs by persist_docs (YAML, or the upstream column's
+# comment: dbt_models/macros/persist_docs.sql), raw/analysis/results/ops tables from
+# dagster_project.data_dictionary.
+WAREHOUSE_SCHEMAS = {"raw", "reference", "staging", "intermediate", "marts", "analysis", "results"}
+
+
+def _undescribed_columns(path, expected_schemas):
+    with duckdb.connect(str(path), read_only=True) as conn:
+        rows = conn.execute(
+            "select schema_name, table_name, column_name, comment from duckdb_columns() "
+            "where database_name = current_database() and schema_name <> 'information_schema' "
+            "and not internal"
+        ).fetchall()
+    assert {row[0] for row in rows} == expected_schemas
+    missing = [f"{schema}.{table}.{column}" for schema, table, column, comment in rows if not (comment or "").strip()]
+    return missing, len(rows)
+
+
+def test_every_column_of_the_warehouse_has_a_comment(pipeline_run):
+    missing, total = _undescribed_columns(pipeline_run.warehouse, WAREHOUSE_SCHEMAS)
+    assert not missing, f"{len(missing)} of {total} columns have no description: {missing[:40]}"
+
+
+def test_every_column_of_the_ops_store_has_a_comment(pipeline_run):
+    missing, total = _undescribed_columns(pipeline_run.data_dir / "ops.duckdb", {"ops"})
+    assert not missing, f"{len(missing)} of {total} columns have no description: {missing}"

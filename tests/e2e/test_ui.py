@@ -1,30 +1,22 @@
 """The Dagster UI serves the whole asset graph and launches a materialization.
 
-Starts `dagster dev` (webserver and daemon, as the README's `make ui` does) on 127.0.0.1
-against the e2e warehouse, reads the asset graph through its GraphQL API (what the UI
-itself calls) and launches a run of two assets the way the UI's Materialize button does;
+The session's `dagster dev` (webserver and daemon, as the README's `make ui` does; fixture
+``webserver`` in tests/conftest.py) on 127.0.0.1 against the e2e warehouse: reads the
+asset graph through its GraphQL API (what the UI itself calls) and launches a run of two assets the way the UI's Materialize button does;
 the daemon dequeues it and the run must succeed.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
 from dagster_project.raw_contract import RAW_TABLES
-from dagster_project.settings import PROJECT_ROOT as ROOT
+from tests.dagster_ui import RUN_STATUS, graphql
 
 pytestmark = pytest.mark.e2e
 
-STARTUP_TIMEOUT_S = 180  # the code location imports dagster, dbt and the estimators
 RUN_TIMEOUT_S = 300
 
 ASSET_KEYS_QUERY = "{ assetNodes { assetKey { path } } }"
@@ -48,71 +40,11 @@ mutation($selector: SensorSelector!, $cursor: String) {
   }
 }
 """
-RUN_STATUS = 'query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }'
-REPOSITORY_QUERY = "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
-LOAD_ERRORS = (
-    "{ workspaceOrError { ... on Workspace { locationEntries { name "
-    "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        payload = json.load(response)
-    assert "errors" not in payload, payload
-    return payload["data"]
-
-
-@pytest.fixture(scope="module")
-def webserver(pipeline_run):
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT,
-        env=pipeline_run.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # dagster dev starts a webserver, a daemon and code servers: stop them all
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                repositories = _graphql(port, REPOSITORY_QUERY)["repositoriesOrError"].get("nodes")
-                if repositories:
-                    break
-                entries = _graphql(port, LOAD_ERRORS)["workspaceOrError"]["locationEntries"]
-                errors = [e["locationOrLoadError"] for e in entries if e["locationOrLoadError"]]
-                assert not any(e["__typename"] == "PythonError" for e in errors), errors
-            except OSError:
-                pass
-            assert process.poll() is None, "webserver exited"
-            assert time.monotonic() < deadline, "webserver did not load the code location in time"
-            time.sleep(2)
-        yield port, repositories[0]
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_ui_shows_the_whole_asset_graph(webserver):
     port, _ = webserver
-    keys = {"/".join(node["assetKey"]["path"]) for node in _graphql(port, ASSET_KEYS_QUERY)["assetNodes"]}
+    keys = {"/".join(node["assetKey"]["path"]) for node in graphql(port, ASSET_KEYS_QUERY)["assetNodes"]}
     expected = {f"raw/{t.name}" for t in RAW_TABLES} | {
         "marts/fct_firm_years",
         "marts/dim_firms",
@@ -140,17 +72,44 @@ def test_ui_launches_a_materialization(webserver, pipeline_run):
         },
         "runConfigData": {},
     }
-    launched = _graphql(port, LAUNCH_RUN, {"params": params})["launchRun"]
+    launched = graphql(port, LAUNCH_RUN, {"params": params})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
     deadline = time.monotonic() + RUN_TIMEOUT_S
     status = None
     while time.monotonic() < deadline:
-        status = _graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"]
+        status = graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"]
         if status in ("SUCCESS", "FAILURE", "CANCELED"):
             break
         time.sleep(2)
     assert status == "SUCCESS", status
+
+
+# The Overview timeline's query for finished runs (dagster-ui runs/useRunsForTimeline.tsx,
+# COMPLETED_RUN_TIMELINE_QUERY); the timeline drops every run whose repositoryOrigin is null.
+COMPLETED_RUN_TIMELINE_QUERY = """
+query($completedFilter: RunsFilter!, $limit: Int!) {
+  completed: runsOrError(filter: $completedFilter, limit: $limit) {
+    ... on Runs { results { id pipelineName tags { key value } repositoryOrigin { repositoryName repositoryLocationName } } }
+  }
+}
+"""
+
+
+def test_cli_runs_are_on_the_overview_timeline(webserver, pipeline_run):
+    """`nqp run`'s run (in process, no run launcher) is a run of the UI's code location."""
+    port, repository = webserver
+    runs = graphql(port, COMPLETED_RUN_TIMELINE_QUERY, {
+        "completedFilter": {"statuses": ["SUCCESS", "FAILURE", "CANCELED"], "pipelineName": "materialize_all",
+                            "updatedAfter": 0.0, "updatedBefore": time.time() + 60},
+        "limit": 500,
+    })["completed"]["results"]
+    cli_runs = [run for run in runs if {"key": "nqp/vintage", "value": pipeline_run.vintage_id} in run["tags"]]
+    assert cli_runs, runs
+    for run in cli_runs:
+        assert run["repositoryOrigin"] == {
+            "repositoryName": repository["name"], "repositoryLocationName": repository["location"]["name"],
+        }, run
 
 
 def test_ui_evaluates_the_landing_sensor(webserver):
@@ -161,7 +120,7 @@ def test_ui_evaluates_the_landing_sensor(webserver):
         "repositoryName": repository["name"],
         "sensorName": "landing_sensor",
     }
-    result = _graphql(port, SENSOR_DRY_RUN, {"selector": selector, "cursor": None})["sensorDryRun"]
+    result = graphql(port, SENSOR_DRY_RUN, {"selector": selector, "cursor": None})["sensorDryRun"]
     assert result["__typename"] == "DryRunInstigationTick", result
     evaluation = result["evaluationResult"]
     assert evaluation["error"] is None, evaluation["error"]

@@ -217,3 +217,11 @@ def test_thousand_draws_on_full_panel_are_fast(permute_by):
     )
     assert time.perf_counter() - start < SPEED_SECONDS
     assert result.n_draws == 1000
+
+
+def test_progress_is_reported_without_changing_the_draws(panel):
+    calls = []
+    reported = run(panel, n_draws=40, seed=3, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (40, 40) and all(total == 40 for _, total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    np.testing.assert_array_equal(reported.draws, run(panel, n_draws=40, seed=3).draws)

@@ -1,4 +1,5 @@
-"""The table renderer: golden outputs in the three formats, stars, provenance, blanks, escaping."""
+"""The table renderer: golden outputs in the three text formats, the styled page, Word, stars,
+provenance, blanks, escaping."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from analysis.tables import (
     latex_escape,
     render,
     stars,
+    write_docx,
     write_table,
 )
 
@@ -221,13 +223,38 @@ def test_html_and_latex_escape_special_characters():
     assert latex_escape("a&b") == r"a\&b"
 
 
-def test_write_table_writes_three_files(tmp_path):
+def test_write_table_writes_four_files(tmp_path):
     paths = write_table(tiny_table(), tmp_path / "reports")
-    assert [p.name for p in paths] == ["tiny.md", "tiny.html", "tiny.tex"]
+    assert [p.name for p in paths] == ["tiny.md", "tiny.html", "tiny.tex", "tiny.docx"]
     assert paths[0].read_text(encoding="utf-8") == GOLDEN_MARKDOWN
     assert paths[2].read_text(encoding="utf-8") == GOLDEN_LATEX
     page = paths[1].read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page and GOLDEN_HTML in page
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page and "<style>" in page
+
+
+def test_styled_page_aligns_decimals_and_puts_notes_in_a_spanning_row(tmp_path):
+    page = write_table(tiny_table(), tmp_path)[1].read_text(encoding="utf-8")
+    # stars and the closing parenthesis of a standard error sit in the fixed-width slot
+    assert '<td>0.226<span class="mark"><sup>***</sup></span></td>' in page
+    assert '<td>(0.006<span class="mark">)</span></td>' in page
+    assert '<tr class="notes"><td colspan="3">Robust standard errors in parentheses.<br>' in page
+    assert 'th[scope="row"]' in page and "text-align: left" in page and "border-top: 2px solid" in page
+
+
+def test_word_document_holds_every_table_with_its_cells(tmp_path):
+    import docx
+
+    path = write_docx([tiny_table(), tiny_table(REAL)], tmp_path / "tables.docx")
+    document = docx.Document(str(path))
+    assert len(document.tables) == 2
+    first = document.tables[0]
+    assert [cell.text for cell in first.rows[0].cells] == ["Variables", "(1)", "(2)"]
+    assert [cell.text for cell in first.rows[2].cells] == ["AI", "0.226***", "-0.052*"]
+    assert [cell.text for cell in first.rows[-1].cells] == ["R-squared", "0.064", "0.100"]
+    superscripts = [run.text for run in first.rows[2].cells[1].paragraphs[0].runs if run.font.superscript]
+    assert superscripts == ["***"]
+    paragraphs = [p.text for p in document.paragraphs]
+    assert "Table X. AI & Npro" in paragraphs and any(p.startswith("SYNTHETIC DATA") for p in paragraphs)
 
 
 def test_invalid_specs_are_rejected():

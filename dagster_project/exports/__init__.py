@@ -1,0 +1,1 @@
+"""Exports: warehouse tables as files researchers open in Stata, R or a spreadsheet."""
