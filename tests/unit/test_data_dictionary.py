@@ -45,3 +45,12 @@ def test_an_empty_description_is_refused(tmp_path):
         conn.execute("create schema ops; create table ops.t (a integer)")
         with pytest.raises(ValueError, match=r"ops\.t\.a: empty description"):
             ensure_comments(conn, {"ops.t": ("A table.", {"a": "  "})})
+
+
+def test_every_python_written_table_describes_itself_and_every_column():
+    from dagster_project.warehouse_tables import TABLE_COLUMNS, TABLE_DESCRIPTIONS, column_descriptions
+
+    assert set(TABLE_DESCRIPTIONS) == set(TABLE_COLUMNS)
+    undescribed = [f"{table}.{name}" for table in TABLE_COLUMNS
+                   for name, description in column_descriptions(table).items() if not description.strip()]
+    assert not undescribed
