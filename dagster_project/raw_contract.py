@@ -14,7 +14,11 @@ the vendor profiles in ``dagster_project/importer/profiles/``, which state these
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -250,3 +254,21 @@ def vintage_file(folder: Path, table: RawTable) -> Path | None:
         if candidate.exists():
             return candidate
     return None
+
+
+@contextmanager
+def staged_vintage_folder(target: Path) -> Iterator[Path]:
+    """A hidden sibling folder of ``target`` to write a vintage into. When the block ends
+    without an error it is renamed to ``target`` and ``_READY`` is created last; when it
+    fails it is removed. Either way no reader ever sees a half-written vintage."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        yield staging
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    (target / READY_MARKER).write_text("", encoding="utf-8")

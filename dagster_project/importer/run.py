@@ -7,8 +7,6 @@ was built; ``_READY`` comes last. Input files are opened read-only and never wri
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -300,11 +298,7 @@ def import_vintage(sources: list[engine.Source], vintage_id: str, landing_dir: P
     frames = build_tables(sources, say, report)
     if {s.vendor for s in sources} & FREE_VENDORS:  # a free source alone would stop at these
         report.not_filled = list(FREE_PATH_GAPS)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.importing-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
+    with raw_contract.staged_vintage_folder(target) as staging:
         for table in raw_contract.RAW_TABLES:
             say(f"writing {table.name} ({len(frames[table.name]):,} rows)")
             frame = frames[table.name].reset_index(drop=True)  # rows in the row table's file order
@@ -318,10 +312,5 @@ def import_vintage(sources: list[engine.Source], vintage_id: str, landing_dir: P
         (staging / REPORT_JSON).write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False, default=str) + "\n",
                                            encoding="utf-8")
         (staging / REPORT_MD).write_text(render_markdown(report), encoding="utf-8")
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    (target / raw_contract.READY_MARKER).write_text("", encoding="utf-8")
     say(f"vintage {vintage_id} imported to {target} in {time.perf_counter() - started:.1f} s")
     return target

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,22 +197,12 @@ def generate_vintage(
 def write_vintage_folder(target: Path, vintage: SyntheticVintage, file_format: str,
                          report: Callable[[str], None]) -> Path:
     """Write the tables and truth.json into a hidden sibling folder, rename it to ``target``, then ``_READY``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.partial-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    try:
+    with raw_contract.staged_vintage_folder(target) as staging:
         for table in raw_contract.RAW_TABLES:
             report(f"writing {table.name}")
             _write_table(vintage.tables[table.name], staging / f"{table.name}.{file_format}", file_format)
         (staging / raw_contract.TRUTH_FILE).write_text(
             json.dumps(vintage.truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    (target / raw_contract.READY_MARKER).write_text("", encoding="utf-8")
     report(f"vintage {target.name} ready at {target}")
     return target
