@@ -236,6 +236,14 @@ class QualityTolerances(BaseModel):
             "flags or an IPC match that broke moves them by tenths"
         ),
     )
+    derived_min_stratum_rows: int = Field(
+        default=100,
+        description=(
+            "per-year derived measures are compared only where the previous sample holds at least this many "
+            "firm-years in that year (the pooled sample is always compared): a share over a few dozen "
+            "firm-years moves by several percent when one firm-year is restated across a filter"
+        ),
+    )
     derived_max_relative_shift: float = Field(
         default=0.10,
         description="relative change of the mean AI measures of the sample against the last published sample",
