@@ -10,7 +10,8 @@ tolerance. The margin is how far the clean statistic stays from the bound:
 - drift bounds: tolerance / largest clean shift over every stratum and column (inf when
   the clean shift is exactly 0).
 
-It also times loading (the contract with its new value rules) and the raw suites of the
+It also measures the AI keyword / IPC share ratio per application year (margin: the factor
+to the nearer edge of its band), and times loading (the contract with its new value rules) and the raw suites of the
 next vintage, with the drift pass timed on its own. Usage::
 
     .venv/bin/python bench/quality_margins.py --scales 0.05 0.25 1 --out bench/results/quality_margins.json
@@ -39,6 +40,7 @@ from expectations.config import DEFAULT_TOLERANCES as T  # noqa: E402
 from expectations.raw import validate_raw_vintage  # noqa: E402
 from expectations.raw_common import collect_facts  # noqa: E402
 from expectations.raw_financials import UNIT_SCALES  # noqa: E402
+from expectations.raw_patents import ai_measure_frame  # noqa: E402
 
 
 def _band_margin(value: float, low: float, high: float | None) -> float:
@@ -76,12 +78,27 @@ def measure(scale: float, workdir: Path) -> dict:
         from expectations.raw_patents import traditional_only_characters
 
         result["patent_text_shares"] = {
-            vintage: dict(zip(("traditional_script_titles", "titles_without_chinese"), conn.execute(
+            vintage: dict(zip(("traditional_script_titles", "traditional_script_abstracts", "titles_without_chinese"),
+                              conn.execute(
                 f"select avg(regexp_matches(title, '[{traditional_only_characters()}]')::int), "
+                f"avg(regexp_matches(abstract, '[{traditional_only_characters()}]')::int), "
                 "avg((not regexp_matches(title, '\\p{Han}'))::int) from raw.patents where vintage_id = ?",
                 [vintage]).fetchone(), strict=True))
             for vintage in (base.name, following.name)
         }
+        started = time.perf_counter()
+        conn.execute(f"select avg(regexp_matches(abstract, '[{traditional_only_characters()}]')::int) "
+                     "from raw.patents where vintage_id = ?", [following.name]).fetchone()
+        result["script_regex_abstracts_s"] = round(time.perf_counter() - started, 2)
+        ai_ratios = []
+        for vintage in (base.name, following.name):
+            started = time.perf_counter()
+            frame = ai_measure_frame(conn, collect_facts(conn, vintage), T)
+            result["ai_measure_frame_s"] = round(time.perf_counter() - started, 2)
+            ai_ratios += frame["keyword_to_ipc_ratio"].dropna().tolist()
+        result["ai_keyword_to_ipc_ratio"] = {"min": round(min(ai_ratios), 3), "max": round(max(ai_ratios), 3),
+                                             "margin": round(min(min(ai_ratios) * T.ai_keyword_ipc_max_factor,
+                                                                 T.ai_keyword_ipc_max_factor / max(ai_ratios)), 2)}
         result["content_duplicate_patent_share"] = {
             vintage: conn.execute(
                 "select avg(case when n > 1 then 1.0 else 0.0 end) from (select count(*) over (partition by title, "

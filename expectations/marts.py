@@ -84,47 +84,89 @@ WINSOR_BOUND_SLACK = 1e-9
 
 
 # Derived measures compared with the last published sample (a shift beyond the bound of its
-# kind fails): the shares of sample-year firm-years each filter drops, and the AI and green
-# measures of the sample. A clean refresh adds a year outside the sample window and
-# restates income, so these move by thousandths at most; a broken IPC or keyword match, a
-# status file that lost its ST flags or a unit error in liabilities moves them by tenths.
+# kind fails), pooled ('all') and per fiscal year: the shares of sample-year firm-years each
+# filter drops, the sample size, the AI and green measures of the sample; and per application
+# year the share of patents with an applicant in the applicant-firm map. A clean refresh adds
+# a year outside the sample window, restates income and fills the recent patent years in;
+# a broken IPC or keyword match, a status file that lost its ST flags, a unit error in
+# liabilities or a mapping file that lost rows moves them by tenths.
 EXCLUSION_REASONS = (
     "not_manufacturing", "financial", "special_treatment", "insolvent", "not_listed", "missing_model_variable",
 )
+_DROP_SHARES = ", ".join(
+    f"avg(case when exclusion_reason = '{r}' then 1.0 else 0.0 end) as dropped_{r}_share" for r in EXCLUSION_REASONS
+)
 DERIVED_MEASURES_SQL = f"""
 with years as (
-    select * from intermediate.int_firm_years_filtered where vintage_id = $vintage and passes_sample_years
+    select coalesce('fiscal_year=' || fiscal_year, 'all') as stratum, {_DROP_SHARES}
+    from intermediate.int_firm_years_filtered where vintage_id = $vintage and passes_sample_years
+    group by grouping sets ((fiscal_year), ())
 ),
-sample as (select * from marts.fct_firm_years where vintage_id = $vintage)
-select
-    {", ".join(f"(select avg(case when exclusion_reason = '{r}' then 1.0 else 0.0 end) from years) as dropped_{r}_share"
-               for r in EXCLUSION_REASONS)},
-    (select avg(case when ai_patent > 0 then 1.0 else 0.0 end) from sample) as ai_patent_positive_share,
-    (select avg(case when ai > 0 then 1.0 else 0.0 end) from sample) as ai_positive_share,
-    (select avg(case when green > 0 then 1.0 else 0.0 end) from sample) as green_positive_share,
-    (select avg(ai_patent) from sample) as ai_patent_mean,
-    (select avg(ai) from sample) as ai_mean
+sample as (
+    select coalesce('fiscal_year=' || fiscal_year, 'all') as stratum,
+           count(*) as sample_rows,
+           avg(case when ai_patent > 0 then 1.0 else 0.0 end) as ai_patent_positive_share,
+           avg(case when ai > 0 then 1.0 else 0.0 end) as ai_positive_share,
+           avg(case when green > 0 then 1.0 else 0.0 end) as green_positive_share,
+           avg(ai_patent) as ai_patent_mean,
+           avg(ai) as ai_mean
+    from marts.fct_firm_years where vintage_id = $vintage
+    group by grouping sets ((fiscal_year), ())
+),
+applicants as (
+    select application_number, year(application_date) as application_year,
+           trim(unnest(string_split(applicants, ';'))) as applicant_name
+    from raw.patents where vintage_id = $vintage
+),
+matched as (
+    select coalesce('application_year=' || application_year, 'all') as stratum,
+           avg(case when is_matched then 1.0 else 0.0 end) as matched_applicant_share
+    from (
+        select application_number, any_value(application_year) as application_year,
+               bool_or(map.applicant_name is not null) as is_matched
+        from applicants
+        left join (select distinct applicant_name from raw.applicant_firm_map where vintage_id = $vintage) as map
+            using (applicant_name)
+        group by application_number
+    )
+    group by grouping sets ((application_year), ())
+)
+select * from years full join sample using (stratum) full join matched using (stratum)
 """
 
 
-def derived_measures(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[str, float | None]:
-    """The filter drop shares and AI / green measures of one vintage's sample (see DERIVED_MEASURES_SQL)."""
-    cursor = conn.execute(DERIVED_MEASURES_SQL, {"vintage": vintage_id})
-    names = [column[0] for column in cursor.description]
-    return dict(zip(names, cursor.fetchone(), strict=True))
+def derived_measures(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[tuple[str, str], float]:
+    """(measure, stratum) -> value of one vintage's sample (see DERIVED_MEASURES_SQL); the pooled stratum is 'all'."""
+    frame = conn.execute(DERIVED_MEASURES_SQL, {"vintage": vintage_id}).df()
+    long = frame.melt(id_vars="stratum", var_name="measure").dropna(subset=["value"])
+    return {(row.measure, row.stratum): float(row.value) for row in long.itertuples()}
 
 
-def derived_measure_frame(previous: dict, current: dict, previous_vintage_id: str) -> pd.DataFrame:
-    """One row per measure: previous and current value, and the shift its bound judges."""
+def _is_relative(measure: str) -> bool:
+    return measure.endswith(("_mean", "_rows"))
+
+
+def derived_measure_frame(previous: dict, current: dict, previous_vintage_id: str,
+                          tolerances: QualityTolerances = DEFAULT_TOLERANCES) -> pd.DataFrame:
+    """One row per (measure, stratum) both samples hold: previous and current value, and the shift its bound judges.
+
+    Per-year strata with fewer than ``derived_min_stratum_rows`` sample firm-years (or patents)
+    in the previous vintage are left out: a share of a few dozen rows moves by whole percents
+    with one restated firm-year. The pooled stratum is always judged.
+    """
+    sizes = {stratum: value for (measure, stratum), value in previous.items() if measure == "sample_rows"}
     rows = []
-    for measure, old in previous.items():
-        new = current.get(measure)
-        if old is None or new is None:
+    for (measure, stratum), old in previous.items():
+        new = current.get((measure, stratum))
+        if new is None:
             continue
-        kind = "relative_shift" if measure.endswith("_mean") else "share_shift"
+        size = sizes.get(stratum)
+        if stratum != "all" and size is not None and size < tolerances.derived_min_stratum_rows:
+            continue
+        kind = "relative_shift" if _is_relative(measure) else "share_shift"
         shift = (new / old - 1) if kind == "relative_shift" and old else (new - old)
-        rows.append({"measure": measure, "previous_vintage": previous_vintage_id, "previous": old, "current": new,
-                     kind: shift})
+        rows.append({"measure": measure, "stratum": stratum, "previous_vintage": previous_vintage_id,
+                     "previous": old, "current": new, kind: shift})
     frame = pd.DataFrame(rows)
     for column in ("share_shift", "relative_shift"):
         if column not in frame:
@@ -137,7 +179,8 @@ def derived_measure_suite(previous_vintage_id: str, tolerances: QualityTolerance
 
     suite = gx.ExpectationSuite(name="fct_firm_years_derived_measures")
     why = (f"a derived measure moved against the published vintage {previous_vintage_id}: check the raw input it "
-           f"comes from (ai: titles and abstracts; ai_patent: ipc_codes; dropped shares: statuses, statements)")
+           f"comes from (ai: titles and abstracts; ai_patent: ipc_codes; dropped shares: statuses, statements; "
+           f"sample_rows: every filter; matched_applicant_share: applicant_firm_map, applicants)")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
         column="share_shift", min_value=-tolerances.derived_max_share_shift, max_value=tolerances.derived_max_share_shift,
         meta={"rule": "derived_measure_drift", "why": why}))
@@ -147,7 +190,7 @@ def derived_measure_suite(previous_vintage_id: str, tolerances: QualityTolerance
     return suite
 
 
-DERIVED_KEY_COLUMNS = ("measure", "previous_vintage", "previous", "current")
+DERIVED_KEY_COLUMNS = ("measure", "stratum", "previous_vintage", "previous", "current")
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,13 @@ def validate_raw_table(
                                  drift.KEY_COLUMNS)
         outcome = dataclasses.replace(outcome, evaluated=outcome.evaluated + drifted.evaluated,
                                       failures=outcome.failures + drifted.failures)
+    if table == raw_patents.TABLE.name:
+        measures = raw_patents.ai_measure_frame(conn, facts, tolerances)
+        judged = validate_frame(measures, f"{display} AI measures",
+                                functools.partial(raw_patents.ai_measure_suite, tolerances),
+                                raw_patents.AI_MEASURE_KEY_COLUMNS)
+        outcome = dataclasses.replace(outcome, evaluated=outcome.evaluated + judged.evaluated,
+                                      failures=outcome.failures + judged.failures)
     return dataclasses.replace(outcome, source_files=tuple(files))
 
 

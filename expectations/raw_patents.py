@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import functools
+import re
 
 import duckdb
 import pandas as pd
 
 from dagster_project.raw_contract import PATENT_TYPES, PATENTS
+from dagster_project.settings import SEEDS_DIR
 from expectations.config import QualityTolerances
 from expectations.raw_common import (
     EARLIEST_PATENT_APPLICATION,
@@ -57,6 +60,74 @@ def traditional_only_characters() -> str:
     return "".join(c for c in map(chr, range(0x4E00, 0xA000)) if to_simplified.convert(c) != c)
 
 
+def _seed_values(seed: str, column: str) -> list[str]:
+    with open(SEEDS_DIR / f"{seed}.csv", encoding="utf-8", newline="") as handle:
+        return sorted({row[column].strip() for row in csv.DictReader(handle) if row[column].strip()})
+
+
+@functools.cache
+def ai_keyword_pattern() -> str:
+    """The AI dictionary as one RE2 alternation of escaped keywords, as dbt's keyword_pattern macro builds it."""
+    return "|".join(re.escape(keyword) for keyword in _seed_values("ai_keywords", "keyword_zh"))
+
+
+@functools.cache
+def ai_ipc_pattern() -> str:
+    """An AI IPC prefix at the start of any code of the ';'-list (int_patents_classified splits, trims, prefixes)."""
+    return r"(?:^|;)\s*(?:" + "|".join(re.escape(prefix) for prefix in _seed_values("ai_ipc_groups", "ipc_prefix")) + ")"
+
+
+AI_MEASURE_KEY_COLUMNS = ("stratum", "patents", "keyword_share", "ipc_share")
+
+
+def ai_measure_frame(conn: duckdb.DuckDBPyConnection, facts: VintageFacts,
+                     tolerances: QualityTolerances) -> pd.DataFrame:
+    """Per application year: the share of patents the AI dictionary flags (title or abstract, the paper's
+    ``ai``) and the share an AI IPC group flags (``ai_patent``), and the first over the second.
+
+    Both measure AI innovation, so they move together; when one collapses and the other does not,
+    the raw column it reads broke (ipc_codes lower-cased or stripped; titles and abstracts replaced,
+    translated or re-encoded). Years with fewer than ``ai_measure_min_year_patents`` patents get
+    no ratio (a handful of patents has a share of 0 by chance). One SQL pass (RE2) per vintage.
+    """
+    keyword = ai_keyword_pattern().replace("'", "''")
+    ipc = ai_ipc_pattern().replace("'", "''")
+    frame = conn.execute(
+        f"""
+        select 'application_year=' || year(application_date) as stratum, count(*) as patents,
+               avg(case when coalesce(regexp_matches(title, '{keyword}') or regexp_matches(abstract, '{keyword}'),
+                                      false) then 1.0 else 0.0 end) as keyword_share,
+               avg(case when coalesce(regexp_matches(ipc_codes, '{ipc}'), false) then 1.0 else 0.0 end) as ipc_share
+        from raw.patents where vintage_id = ? and application_date is not null
+        group by all order by stratum
+        """,
+        [facts.vintage_id],
+    ).df()
+    judged = (frame["patents"] >= tolerances.ai_measure_min_year_patents) & (
+        (frame["keyword_share"] > 0) | (frame["ipc_share"] > 0))
+    # keyword over IPC share: 0 when the dictionary matches nothing, inf when no IPC group does
+    ratio = frame["keyword_share"] / frame["ipc_share"].where(frame["ipc_share"] > 0, 0.0)
+    frame["keyword_to_ipc_ratio"] = ratio.where(judged)
+    return frame
+
+
+def ai_measure_suite(tolerances: QualityTolerances):
+    import great_expectations as gx
+
+    factor = tolerances.ai_keyword_ipc_max_factor
+    built = gx.ExpectationSuite(name="raw_patents_ai_measures")
+    built.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(
+        column="keyword_to_ipc_ratio", min_value=1 / factor, max_value=factor,
+        meta={"rule": "ai_keyword_vs_ipc",
+              "why": f"share of patents the AI keyword dictionary flags (keyword_share: title, abstract) against the "
+                     f"share an AI IPC group flags (ipc_share: ipc_codes) in one application year, more than a "
+                     f"factor {factor:g} apart: one measure collapsed; ipc_share 0 means ipc_codes match no AI IPC "
+                     f"group (case, format, codes stripped), keyword_share 0 means titles and abstracts match no "
+                     f"keyword (replaced, translated, re-encoded)"},
+    ))
+    return built
+
+
 def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
     """This vintage's patents with their application year and whether any applicant maps to a listed firm."""
     return read_frame(
@@ -78,9 +149,10 @@ def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
                count(*) over (partition by patents.title, patents.abstract, patents.applicants,
                               patents.patent_type, patents.application_date) > 1 as is_content_duplicate,
                {TEXT_ISSUE_SQL} as patent_text_issue,
-               -- titles only: a record in traditional script has a traditional title too, and the
-               -- abstracts would cost 1 s more at scale 1
-               regexp_matches(patents.title, '[{traditional_only_characters()}]') as in_traditional_script,
+               -- abstracts too (an export may convert only the longer field): 0.6 s more at scale 1
+               coalesce(regexp_matches(patents.title, '[{traditional_only_characters()}]')
+                        or regexp_matches(patents.abstract, '[{traditional_only_characters()}]'),
+                        false) as in_traditional_script,
                not regexp_matches(patents.title, '\\p{{Han}}') as title_without_chinese
         from raw.patents as patents
         left join linked using (application_number)
@@ -134,7 +206,7 @@ def suite(facts: VintageFacts, tolerances: QualityTolerances):
         expect.ExpectColumnMeanToBeBetween(
             column="in_traditional_script", max_value=tolerances.max_traditional_script_share,
             meta={"rule": "patent_text_script",
-                  "why": "share of patents whose title holds traditional-only characters (OpenCC t2s): "
+                  "why": "share of patents whose title or abstract holds traditional-only characters (OpenCC t2s): "
                          "texts in traditional script match no keyword of the simplified AI dictionary"},
         )
     )

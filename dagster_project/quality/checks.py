@@ -212,7 +212,7 @@ def gx_fct_firm_years(
         finally:
             published.close()
         drifted = validate_frame(
-            derived_measure_frame(previous_measures, current_measures, previous_vintage),
+            derived_measure_frame(previous_measures, current_measures, previous_vintage, tolerances),
             "marts.fct_firm_years derived measures", lambda: derived_measure_suite(previous_vintage, tolerances),
             DERIVED_KEY_COLUMNS,
         )

@@ -19,6 +19,8 @@ from dagster_project.ingest.loader import load_vintage
 from dagster_project.quality.checks import outcome_alerts
 from dagster_project.synthetic.next_vintage import generate_next_vintage
 from dagster_project.synthetic.vintage import generate_vintage
+from expectations import raw_patents
+from expectations.config import DEFAULT_TOLERANCES
 from expectations.raw import validate_raw_table
 from expectations.raw_common import collect_facts
 from tests.faults.corpus import MUTATIONS_BY_NAME, copy_vintage, edit, read_table, write_table
@@ -138,3 +140,83 @@ def test_acknowledgements_file_reaches_every_quality_check_of_that_vintage_only(
     (tmp_path / ACKNOWLEDGEMENTS_FILE).write_text("- applicant_map_non_subsidiary\n", encoding="utf-8")
     with pytest.raises(ValueError, match="mapping of vintage id to a list of rules"):
         run_config_for("2025-06")
+
+
+def _ai_measure_failure(base, tmp_path, change) -> tuple:
+    folder = copy_vintage(base[0], tmp_path / "landing" / "2024-09")
+    edit("patents", change)(folder)
+    outcome = _judge(base, tmp_path, folder, "patents")
+    failures = [f for f in outcome.failures if f.check == "ai_keyword_vs_ipc"]
+    return outcome, failures
+
+
+def test_keyword_and_ipc_ai_shares_agree_on_the_clean_vintage_and_match_a_python_count(base, tmp_path):
+    keywords = raw_patents._seed_values("ai_keywords", "keyword_zh")
+    prefixes = raw_patents._seed_values("ai_ipc_groups", "ipc_prefix")
+    frame = read_table(base[0], "patents")
+    year = frame["application_date"].map(lambda d: d.year)
+    # independent implementation: plain substring and prefix tests, as int_patents_classified defines the flags
+    by_keyword = [any(k in (t or "") or k in (a or "") for k in keywords)
+                  for t, a in zip(frame["title"], frame["abstract"], strict=True)]
+    by_ipc = [any(code.strip().startswith(p) for code in codes.split(";") for p in prefixes)
+              for codes in frame["ipc_codes"]]
+    expected = pd.DataFrame({"year": year, "kw": by_keyword, "ipc": by_ipc}).groupby("year").mean()
+    with duckdb.connect(str(base[1]), read_only=True) as conn:
+        measures = raw_patents.ai_measure_frame(conn, collect_facts(conn, base[0].name), DEFAULT_TOLERANCES)
+    measures["year"] = measures["stratum"].str.removeprefix("application_year=").astype(int)
+    measures = measures.set_index("year")
+    assert measures["keyword_share"].to_numpy() == pytest.approx(expected.loc[measures.index, "kw"].to_numpy())
+    assert measures["ipc_share"].to_numpy() == pytest.approx(expected.loc[measures.index, "ipc"].to_numpy())
+    factor = DEFAULT_TOLERANCES.ai_keyword_ipc_max_factor
+    assert measures["keyword_to_ipc_ratio"].notna().all()
+    assert measures["keyword_to_ipc_ratio"].between(1 / factor, factor).all()
+
+
+def test_ipc_codes_matching_no_ai_group_fail_naming_both_shares(base, tmp_path):
+    def no_ai_ipc(frame: pd.DataFrame) -> None:
+        frame["ipc_codes"] = "A01B 1/00"  # well-formed, so only the AI measures can notice
+
+    outcome, failures = _ai_measure_failure(base, tmp_path, no_ai_ipc)
+    (failure,) = failures
+    message = failure.message(outcome.table)
+    assert "keyword_to_ipc_ratio" in message and "ipc_share 0 means ipc_codes match no AI IPC group" in message
+    example = failure.examples[0]
+    assert example["stratum"].startswith("application_year=")
+    assert example["ipc_share"] == 0 and example["keyword_share"] > 0.1
+    assert f"keyword_share={float(example['keyword_share'])!r}, ipc_share=0.0" in message
+
+
+def test_titles_and_abstracts_matching_no_keyword_fail_naming_both_shares(base, tmp_path):
+    def boilerplate_texts(frame: pd.DataFrame) -> None:
+        frame["title"] = "一种连接装置"
+        frame["abstract"] = "本发明公开了一种连接装置，包括底座和支架。"
+
+    outcome, failures = _ai_measure_failure(base, tmp_path, boilerplate_texts)
+    (failure,) = failures
+    message = failure.message(outcome.table)
+    assert "keyword_share 0 means titles and abstracts match no keyword" in message
+    example = failure.examples[0]
+    assert example["keyword_share"] == 0 and example["ipc_share"] > 0.1
+    assert failure.unexpected_count == outcome_years(base)
+
+
+def outcome_years(base) -> int:
+    with duckdb.connect(str(base[1]), read_only=True) as conn:
+        return conn.execute(
+            "select count(*) from (select year(application_date) from raw.patents group by all having count(*) >= ?)",
+            [DEFAULT_TOLERANCES.ai_measure_min_year_patents]).fetchone()[0]
+
+
+def test_abstracts_alone_in_traditional_script_fail_the_script_check(base, tmp_path):
+    import opencc
+
+    to_traditional = opencc.OpenCC("s2t")
+    folder = copy_vintage(base[0], tmp_path / "landing" / "2024-09")
+
+    def traditional_abstracts(frame: pd.DataFrame) -> None:
+        frame["abstract"] = frame["abstract"].map(to_traditional.convert)
+
+    edit("patents", traditional_abstracts)(folder)
+    outcome = _judge(base, tmp_path, folder, "patents")
+    (failure,) = [f for f in outcome.failures if f.check == "patent_text_script"]
+    assert "in_traditional_script" in failure.message(outcome.table)
