@@ -54,7 +54,8 @@ def compare_table(before: pd.DataFrame, after: pd.DataFrame, rtol: float) -> str
             with np.errstate(invalid="ignore"):
                 gap = np.where(both_nan, 0.0, np.abs(x - y))
                 scale = np.maximum(np.abs(x), np.abs(y))
-            bad = ~(gap <= rtol * scale) if rtol > 0 else ~(both_nan | (x == y))
+                same = both_nan | (x == y)
+            bad = ~(same | (gap <= rtol * scale))
             if bad.any():
                 index = int(np.nanargmax(np.where(bad, gap, -1.0)))
                 worst.append(f"{column}: {int(bad.sum())} value(s), largest gap {gap[index]:.3g} at row {index}")
