@@ -51,3 +51,16 @@ def provenance_for(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> Provenan
     if row is None:
         raise LookupError(f"vintage {vintage_id!r} is not loaded in raw.vintages")
     return Provenance(vintage_id, bool(row[0]), code_version())
+
+
+def previous_vintage(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> str | None:
+    """The newest vintage in raw.vintages other than ``vintage_id`` and of the same kind (under
+    write-audit-publish: the last published one). Synthetic and real vintages are never compared:
+    a researcher's first real delivery after the synthetic demo run has no previous vintage, and
+    is judged by the plausibility checks alone."""
+    row = conn.execute(
+        "select vintage_id from raw.vintages where vintage_id <> ? and is_synthetic = "
+        "(select bool_or(is_synthetic) from raw.vintages where vintage_id = ?) order by vintage_id desc limit 1",
+        [vintage_id, vintage_id],
+    ).fetchone()
+    return row[0] if row else None

@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from dagster_project.provenance import previous_vintage
 from dagster_project.raw_contract import RawTable
 from dagster_project.synthetic.reference_data import load_reference_data
 from expectations.config import QualityTolerances
@@ -89,14 +90,6 @@ YEAR_SQL = {
     "firm_status": "fiscal_year",
     "patents": "year(application_date)",
 }
-
-
-def previous_vintage(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> str | None:
-    """The newest vintage in raw.vintages other than ``vintage_id`` (under write-audit-publish: the last published)."""
-    row = conn.execute(
-        "select vintage_id from raw.vintages where vintage_id <> ? order by vintage_id desc limit 1", [vintage_id]
-    ).fetchone()
-    return row[0] if row else None
 
 
 def collect_facts(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> VintageFacts:

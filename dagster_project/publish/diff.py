@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dagster_project.provenance import previous_vintage
 from dagster_project.raw_contract import FINANCIALS, FIRM_STATUS, GOVERNANCE, PATENTS, RawTable
 
 FIRM_YEAR_TABLES: tuple[RawTable, ...] = (FINANCIALS, GOVERNANCE, FIRM_STATUS)
@@ -53,11 +54,9 @@ class VintageDiff:
 
 
 def base_vintage(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> str | None:
-    """The vintage to compare with: the newest other vintage in raw.vintages (under WAP, the last published)."""
-    row = conn.execute(
-        "select max(vintage_id) from raw.vintages where vintage_id <> ?", [vintage_id]
-    ).fetchone()
-    return row[0] if row else None
+    """The vintage to compare with: the one the quality checks compare with (the newest other
+    vintage of the same kind, synthetic or real; under WAP, the last published)."""
+    return previous_vintage(conn, vintage_id)
 
 
 def _has_table(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:

@@ -28,7 +28,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from dagster_project import settings
+from dagster_project import provenance, settings
 from dagster_project.ops_store import OpsStore, connect_with_retry
 from dagster_project.quality.alerts import Alert, raise_alerts
 from dagster_project.raw_contract import RAW_TABLES
@@ -158,14 +158,15 @@ def _raw_check(table_name: str):
 RAW_CHECKS = [_raw_check(table.name) for table in RAW_TABLES]
 
 
-def _published_mart_rows(working: Path, vintage_id: str) -> tuple[str | None, int | None]:
-    """(vintage, rows) of the analysis sample in the published warehouse, if it holds another vintage's.
+def _published_mart_rows(working: Path, previous: str | None) -> tuple[str | None, int | None]:
+    """(vintage, rows) of the ``previous`` vintage's analysis sample in the published warehouse.
 
     Under write-audit-publish the run builds ``working``, and the published file still holds
-    the last published sample: that is the sample the new one is compared with.
+    the last published sample: that is the sample the new one is compared with, when it is of
+    the same kind (``provenance.previous_vintage``: synthetic and real are never compared).
     """
     published = settings.warehouse_path()
-    if not published.exists() or published.resolve() == working.resolve():
+    if previous is None or not published.exists() or published.resolve() == working.resolve():
         return None, None
     conn = connect_with_retry(published, read_only=True)
     try:
@@ -173,8 +174,7 @@ def _published_mart_rows(working: Path, vintage_id: str) -> tuple[str | None, in
             "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'fct_firm_years'"
         ).fetchone()[0]
         row = conn.execute(
-            "select vintage_id, count(*) from marts.fct_firm_years where vintage_id <> ? group by 1 order by 1 desc limit 1",
-            [vintage_id],
+            "select vintage_id, count(*) from marts.fct_firm_years where vintage_id = ? group by 1", [previous]
         ).fetchone() if has_mart else None
     finally:
         conn.close()
@@ -197,7 +197,8 @@ def gx_fct_firm_years(
     started = time.perf_counter()
     with warehouse.get_connection() as conn:
         vintage_id = vintage.resolve(conn)
-        previous_vintage, previous_rows = _published_mart_rows(Path(warehouse.database), vintage_id)
+        previous_vintage, previous_rows = _published_mart_rows(Path(warehouse.database),
+                                                               provenance.previous_vintage(conn, vintage_id))
         facts: MartFacts = collect_mart_facts(conn, vintage_id, previous_vintage, previous_rows)
         frame = conn.execute("select * from marts.fct_firm_years where vintage_id = ?", [vintage_id]).df()
         current_measures = derived_measures(conn, vintage_id) if previous_vintage else None

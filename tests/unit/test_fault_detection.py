@@ -66,6 +66,27 @@ def test_base_vintage_passes_every_suite_without_a_previous_one(base):
     assert all(o.rows > 0 and o.evaluated >= 10 for o in outcomes.values())
 
 
+def test_a_real_vintage_is_not_judged_against_a_synthetic_one(base, tmp_path):
+    # A researcher's first real delivery (no truth.json) after the synthetic demo run: the
+    # synthetic vintage is no previous vintage for it (nor for the vintage diff), so it is judged
+    # by the plausibility checks alone, and passes them.
+    from dagster_project.publish.diff import base_vintage
+    from dagster_project.raw_contract import TRUTH_FILE
+
+    def make_real(folder: Path) -> None:
+        (folder / TRUTH_FILE).unlink()
+
+    conn, copy = _load_copy(base, tmp_path, FAULT_VINTAGE, make_real)
+    with conn:
+        load_vintage(conn, copy)
+        facts = collect_facts(conn, FAULT_VINTAGE)
+        assert facts.previous_vintage_id is None and facts.previous_row_counts == {}
+        assert base_vintage(conn, FAULT_VINTAGE) is None
+        assert collect_facts(conn, BASE_VINTAGE).previous_vintage_id is None  # nor the reverse
+        outcomes = {table: validate_raw_table(conn, table, facts) for table in RAW_SUITES}
+    assert not _failure_report(outcomes)
+
+
 @pytest.mark.slow
 def test_unchanged_copy_passes_against_the_previous_vintage(base, tmp_path):
     conn, copy = _load_copy(base, tmp_path, FAULT_VINTAGE, lambda folder: None)
