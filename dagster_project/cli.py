@@ -136,7 +136,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dagster_project.publish.recovery import recover_interrupted_publication, run_lock
 
     if args.vintage:
-        os.environ["NQP_VINTAGE"] = check_vintage_id(args.vintage)
+        check_vintage_id(args.vintage)
+        if not (settings.landing_dir() / args.vintage).is_dir():
+            from dagster_project.ingest.loader import complete_vintages
+
+            known = ", ".join(p.name for p in complete_vintages(settings.landing_dir())) or "none"
+            raise LookupError(f"no vintage folder {settings.landing_dir() / args.vintage} (complete vintages: {known}); "
+                              "deliver it there (or with `nqp import`) first")
+        os.environ["NQP_VINTAGE"] = args.vintage
     prepare_dagster_home()
     # One `nqp run` per data folder at a time: a second one waits, then builds what still waits.
     with run_lock(say=_say):
