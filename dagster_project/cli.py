@@ -229,6 +229,9 @@ UNAUTHENTICATED_UI_WARNING = """\
 # refuses every file and network path other than the database opened (COPY TO, ATTACH,
 # read_text/read_csv, httpfs URLs, INSTALL/LOAD), and the locked configuration stops a
 # query from switching it back on.
+EXPORT_FORMATS = ("csv", "parquet", "dta")
+"""dagster_project.exports.files.FORMATS, named here so that building the parser imports no pandas."""
+
 SQL_READ_ONLY_CONFIG = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
@@ -251,6 +254,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
             relation = conn.sql(args.query)
         except duckdb.Error as error:
             print(f"nqp sql: {error}", file=sys.stderr)
+            if isinstance(error, duckdb.PermissionException):
+                print("nqp sql reads the published warehouse only: export with `nqp export --table SCHEMA.NAME`, "
+                      "read data/ops.duckdb from Python (docs/publishing.md)", file=sys.stderr)
             return 2
         if relation is not None:
             relation.show(max_rows=args.max_rows, max_width=200)
@@ -265,9 +271,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     warehouse = settings.warehouse_path()
     if not warehouse.exists():
         raise LookupError(f"no warehouse at {warehouse}: run `make run` first")
-    path = Path(args.output) if args.output else settings.exports_dir() / f"{args.table}.{args.format}"
+    suffix = Path(args.output).suffix.lstrip(".").lower() if args.output else ""
+    fmt = args.format or (suffix if suffix in EXPORT_FORMATS else "csv")
+    if args.output and suffix != fmt:
+        raise ValueError(f"--output {args.output} does not end in .{fmt}: give the file that extension, or "
+                         f"leave out --format to take the format from the extension ({', '.join(EXPORT_FORMATS)})")
+    path = Path(args.output) if args.output else settings.exports_dir() / f"{args.table}.{fmt}"
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        export_relation(conn, args.table, args.format, path)
+        export_relation(conn, args.table, fmt, path)
     _say(f"wrote {path}")
     return 0
 
@@ -316,7 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write a warehouse table as CSV, Parquet or Stata .dta (with labels)")
     export.add_argument("--table", required=True, help="SCHEMA.NAME, e.g. marts.analysis_panel")
-    export.add_argument("--format", choices=("csv", "parquet", "dta"), default="csv")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default=None,
+                        help="csv (default), parquet or dta; taken from --output's extension when omitted")
     export.add_argument("--output", default=None, help="file to write (default exports/SCHEMA.NAME.FORMAT)")
     export.set_defaults(handler=cmd_export)
 

@@ -293,7 +293,9 @@ def import_vintage(sources: list[engine.Source], vintage_id: str, landing_dir: P
         raise ImportProblem(f"--vintage: {problem}")
     target = Path(landing_dir) / vintage_id
     if target.exists():
-        raise FileExistsError(f"vintage folder {target} already exists; refusing to overwrite it")
+        raise FileExistsError(f"vintage folder {target} already exists; refusing to overwrite it (vintages are "
+                              "append-only: choose a new --vintage, or delete that folder first if its vintage "
+                              "was rejected)")
     report = ImportReport(vintage_id=vintage_id, sources=[f"{s.vendor}:{s.path}" for s in sources])
     frames = build_tables(sources, say, report)
     if {s.vendor for s in sources} & FREE_VENDORS:  # a free source alone would stop at these

@@ -17,3 +17,10 @@ def test_run_of_a_vintage_that_was_never_delivered_is_refused_before_anything_is
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "no vintage folder" in out.stderr and "complete vintages: none" in out.stderr
     assert not (tmp_path / "data").exists()  # no ops row, no generated default vintage, no lock file
+
+
+def test_the_export_formats_of_the_parser_are_the_exporters():
+    from dagster_project.cli import EXPORT_FORMATS
+    from dagster_project.exports.files import FORMATS
+
+    assert EXPORT_FORMATS == FORMATS
