@@ -118,7 +118,9 @@ def _ensure_default_vintage() -> None:
 
 
 def _vintages_to_build() -> list[str]:
-    """--vintage / NQP_VINTAGE; else every waiting vintage in id order; else the newest complete one again."""
+    """--vintage / NQP_VINTAGE; else every waiting vintage in id order; else the newest published
+    one again (a vintage rejected with its present files would only be rejected again); else the
+    newest complete one."""
     from dagster_project.ingest.loader import complete_vintages
     from dagster_project.ops_store import OpsStore
     from dagster_project.publish.runs import waiting_vintages
@@ -126,8 +128,19 @@ def _vintages_to_build() -> list[str]:
     requested = os.environ.get("NQP_VINTAGE", "")
     if requested:
         return [requested]
-    waiting = [vintage.vintage_id for vintage in waiting_vintages(OpsStore())]
-    return waiting or [complete_vintages(settings.landing_dir())[-1].name]
+    ops = OpsStore()
+    waiting = [vintage.vintage_id for vintage in waiting_vintages(ops)]
+    if waiting:
+        return waiting
+    complete = [folder.name for folder in complete_vintages(settings.landing_dir())]
+    latest = ops.latest_statuses()
+    published = [vintage_id for vintage_id in complete if vintage_id in latest and latest[vintage_id].status == "published"]
+    if published:
+        _say(f"no vintage waits; rebuilding the newest published one, {published[-1]}")
+        return [published[-1]]
+    _say(f"no vintage waits and none is published; rebuilding the newest, {complete[-1]} "
+         "(a rejected vintage waits again once its files change: see reports/alerts/)")
+    return [complete[-1]]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
