@@ -304,7 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=None, help="random seed (default 42)")
     synth.add_argument("--scale", type=float, default=None, help="1.0 (default) = paper scale (~24,000 firm-years)")
     synth.add_argument("--vintage", default=None, help="vintage id, the folder name under the landing dir (default 2024-06)")
-    synth.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    synth.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                       help="file format of the contract files (default parquet)")
     synth.add_argument("--landing", default=None, help="landing folder (default data/landing)")
     synth.add_argument("--next-of", default=None, metavar="VINTAGE_DIR",
                        help="write the next vintage of this one instead: one more fiscal year, 2%% of history "
@@ -316,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="turn vendor downloads (CSMAR, Wind, CNKI, ...) into a vintage")
     imp.add_argument("--from", dest="sources", action="append", required=True, metavar="VENDOR:PATH",
-                     help="a vendor profile and a folder, file or zip; repeat to mix sources (first wins per column)")
+                     help="a vendor profile (csmar, wind, tushare, akshare, cnki, patsnap, or the path of your own "
+                     ".yaml) and a folder, file or zip; repeat to mix sources (first wins per column); "
+                     "see docs/importing.md")
     imp.add_argument("--vintage", required=True, help="vintage id: the folder data/landing/<ID> to create")
     imp.add_argument("--landing", default=None, help="landing folder (default data/landing)")
     imp.set_defaults(handler=cmd_import)
@@ -324,18 +327,21 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = commands.add_parser("fetch", help="save raw akshare frames for `nqp import --from akshare:FOLDER`")
     fetch.add_argument("source", choices=("akshare",))
     fetch.add_argument("codes", nargs="+", help="six-digit stock codes")
-    fetch.add_argument("--out", default="data/downloads/akshare")
+    fetch.add_argument("--out", default="data/downloads/akshare", help="folder for the saved frames "
+                       "(default data/downloads/akshare)")
     fetch.set_defaults(handler=cmd_fetch)
 
     run = commands.add_parser(
-        "run", help="generate the default vintage if none; build, audit and publish each waiting vintage")
+        "run", help="generate the default vintage if none; build, audit and publish each waiting vintage "
+        "(exit status 1 when one is rejected)")
     run.add_argument("--vintage", default=None,
-                     help="vintage to build (default: every waiting vintage in order, else the newest again)")
+                     help="vintage to build (default: every waiting vintage in order, else the newest published "
+                     "one again)")
     run.set_defaults(handler=cmd_run)
 
     sql = commands.add_parser("sql", help="run a SQL query on the warehouse, read-only")
-    sql.add_argument("query")
-    sql.add_argument("--max-rows", type=int, default=40)
+    sql.add_argument("query", help="one SQL statement (the last one's result is shown)")
+    sql.add_argument("--max-rows", type=int, default=40, help="rows to print at most (default 40)")
     sql.set_defaults(handler=cmd_sql)
 
     export = commands.add_parser("export", help="write a warehouse table as CSV, Parquet or Stata .dta (with labels)")
@@ -346,8 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=cmd_export)
 
     ui = commands.add_parser("ui", help="serve the Dagster UI (dagster dev) on 127.0.0.1")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; the UI has no "
+                    "authentication: another address warns, see docs/publishing.md)")
+    ui.add_argument("--port", type=int, default=3000, help="port (default 3000)")
     ui.set_defaults(handler=cmd_ui)
     return parser
 
