@@ -56,14 +56,15 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if args.as_vendors:
         from dagster_project.importer.synth_downloads import synth_downloads
 
+        vendors = [v.strip() for v in args.as_vendors.split(",") if v.strip()]
         out = synth_downloads(
-            [v.strip() for v in args.as_vendors.split(",") if v.strip()],
+            vendors,
             Path(args.out) if args.out else None, vintage_id=args.vintage or DEFAULT_VINTAGE_ID,
             seed=DEFAULT_SEED if args.seed is None else args.seed, scale=1.0 if args.scale is None else args.scale,
             progress=_say)
         _say(f"vendor downloads written to {out} in {time.perf_counter() - started:.1f} s; import them with "
-             f"nqp import " + " ".join(f"--from {p.name}:{p}" for p in sorted(out.iterdir()) if p.is_dir())
-             + " --vintage ID")
+             "nqp import " + " ".join(f"--from {vendor}:{out / vendor}" for vendor in vendors if (out / vendor).is_dir())
+             + f" --vintage {args.vintage or DEFAULT_VINTAGE_ID}")
         return 0
     if args.next_of:
         from dagster_project.synthetic.next_vintage import generate_next_vintage
