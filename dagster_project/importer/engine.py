@@ -70,7 +70,7 @@ def _objects(text: pd.Series) -> pd.Series:
 
 def normalise_code(values: pd.Series) -> pd.Series:
     """Six-digit stock codes from '1', '1.0', '000001.SZ', 'SZ000001' or ' 000001 '."""
-    text = text_of(values).str.upper().str.replace(r"^(?:SH|SZ|BJ)|\.(?:SH|SZ|BJ)$|\.0+$", "", regex=True)
+    text = text_of(values).str.upper().str.replace(r"^(?:SH|SZ|BJ)\.?|\.(?:SH|SZ|BJ)$|\.0+$", "", regex=True)
     return _objects(text.str.zfill(6))
 
 

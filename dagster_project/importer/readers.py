@@ -211,23 +211,44 @@ def read_csmar_like(files: list[ExportFile], table: str, code_field: str | None,
         body["_row"] = range(2, len(body) + 2)
         body["_file"] = file.location
         if code_field and code_field in body.columns:
-            # CSMAR puts the Chinese name and the unit under the field code: rows before the first
-            # data row are those (a data row's code is digits, possibly '1.0' or '000001.SZ').
-            is_data = body[code_field].str.strip().str.match(r"^(?:[A-Za-z]{2})?\d+(?:\.\d+|\.[A-Za-z]{2})?$")
-            first = int(is_data.to_numpy().argmax()) if is_data.any() else len(body)
+            first = _first_data_row(body[code_field], body["_row"], file.location, code_field)
             header_dropped += first
             body = body.iloc[first:]
         cells = body.drop(columns=["_row", "_file"])
-        blank = (cells.apply(lambda c: c.astype("string[pyarrow]").fillna("").str.strip() == "").all(axis=1)
-                 if len(cells.columns) else None)
-        if blank is not None and blank.any():  # spreadsheet padding rows: not data
-            footer_dropped += int(blank.sum())
-            body = body[~blank.to_numpy()]
+        if len(cells.columns) and len(cells):
+            blank = cells.fillna("").apply(lambda c: c.str.strip()).eq("").all(axis=1)
+            if blank.any():  # spreadsheet padding rows: not data
+                footer_dropped += int(blank.sum())
+                body = body[~blank.to_numpy()]
         frames.append(body)
         locations.append(file.location)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return VendorFrame(table=table, frame=frame, files=locations, header_rows_dropped=header_dropped,
                        footer_rows_dropped=footer_dropped, dictionary=dictionary)
+
+
+# A data row's code: digits, possibly '1.0', '000001.SZ', 'SZ000001' or 'sh.600000'.
+STOCK_CODE_CELL = re.compile(r"^(?:[A-Za-z]{2}\.?)?\d+(?:\.\d+|\.[A-Za-z]{2})?$")
+MAX_EXTRA_HEADER_ROWS = 2  # CSMAR's Chinese-name row and unit row under the field-code row
+
+
+def _first_data_row(codes: pd.Series, rows: pd.Series, location: str, code_field: str) -> int:
+    """How many extra header rows lead the body: rows whose code cell is text but no stock code
+    (CSMAR's Chinese name and unit), at most two. A blank code is a data row with a missing key
+    (refused later, by row), never a header row."""
+    text = codes.fillna("").str.strip()
+    header_like = (text.ne("") & ~text.str.match(STOCK_CODE_CELL)).to_numpy()
+    first = 0
+    while first < len(header_like) and header_like[first]:
+        first += 1
+    if first > MAX_EXTRA_HEADER_ROWS and first < len(header_like):
+        raise ImportProblem(f"{location}, row {rows.iloc[MAX_EXTRA_HEADER_ROWS]}, field {code_field}: "
+                            f"{codes.iloc[MAX_EXTRA_HEADER_ROWS]!r} is no stock code, and at most "
+                            f"{MAX_EXTRA_HEADER_ROWS} extra header rows may precede the data (rule: header rows)")
+    if first > MAX_EXTRA_HEADER_ROWS:
+        raise ImportProblem(f"{location}, row {rows.iloc[0]}, field {code_field}: no row has a stock code "
+                            f"(first {codes.iloc[0]!r}) (rule: header rows)")
+    return first
 
 
 def _split_number(name: str) -> int:

@@ -387,3 +387,33 @@ def test_tushare_frames_keep_consolidated_annual_rows(tmp_path):
     assert prepared.frame.index.tolist() == [("600519", 2020), ("000001", 2020)]
     assert prepared.frame["total_assets"].tolist() == ["100", "7"]
     assert prepared.stats.dropped_by_rule == {"consolidated (report_type = 1)": 1, "annual period (end_date 1231)": 1}
+
+
+# --------------------------------------------------------------------------- review fixes
+
+def test_header_only_csmar_file_reads_as_no_rows(tmp_path):
+    (tmp_path / "FS_Combas.csv").write_text("Stkcd,Accper,A001000000\n", encoding="utf-8")
+    assert _read_table(tmp_path, "FS_Combas").empty
+    (tmp_path / "FS_Combas.csv").write_text("Stkcd,Accper,A001000000\n证券代码,会计期间,资产总计\n"
+                                            "没有单位,没有单位,元\n", encoding="utf-8")
+    read = readers.read_csmar_like(list(readers.export_files(tmp_path)), "FS_Combas", "Stkcd", print)
+    assert read.frame.empty and read.header_rows_dropped == 2
+
+
+def test_blank_or_dotted_codes_in_the_first_data_rows_are_kept(tmp_path):
+    frame = pd.DataFrame([["", "2020-12-31", "1"], ["sh.600000", "2020-12-31", "2"], ["000001", "2020-12-31", "3"]],
+                         columns=["Stkcd", "Accper", "A001000000"])
+    _csv(tmp_path / "FS_Combas.csv", frame)
+    read = _read_table(tmp_path, "FS_Combas")
+    assert read["A001000000"].tolist() == ["1", "2", "3"]
+    assert engine.normalise_code(read["Stkcd"]).tolist()[1:] == ["600000", "000001"]
+
+
+def test_more_than_two_extra_header_rows_name_file_and_row(tmp_path):
+    frame = pd.DataFrame([["证券代码", "x"], ["没有单位", "x"], ["备注", "x"], ["000001", "1"]], columns=["Stkcd", "A"])
+    _csv(tmp_path / "FS_Combas.csv", frame)
+    with pytest.raises(ImportProblem, match=r"FS_Combas\.csv, row 4, field Stkcd: '备注' .*\(rule: header rows\)"):
+        _read_table(tmp_path, "FS_Combas")
+    _csv(tmp_path / "FS_Combas.csv", pd.DataFrame([["a", "1"], ["b", "2"], ["c", "3"]], columns=["Stkcd", "A"]))
+    with pytest.raises(ImportProblem, match=r"row 2, field Stkcd: no row has a stock code"):
+        _read_table(tmp_path, "FS_Combas")
