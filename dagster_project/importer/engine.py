@@ -80,8 +80,9 @@ def is_missing(values: pd.Series, text: pd.Series | None = None) -> pd.Series:
     return (values.isna() | text.isin(MISSING_TOKENS)).astype(bool)
 
 
-def to_decimal_floats(values: pd.Series, factor: Decimal, location: Callable[[int], str]) -> pd.Series:
-    """Numbers from text (thousands separators, '--', blanks), scaled exactly in decimal arithmetic."""
+def clean_numbers(values: pd.Series, location: Callable[[int], str]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Number text without thousands separators, the missing mask ('--', blanks) and the parsed
+    numbers; a cell that is neither a number nor missing ('——', 'N.A.', '12.5%') is refused."""
     cleaned = text_of(values)
     missing = is_missing(values, cleaned)
     text = _objects(cleaned.str.replace(",", "", regex=False))
@@ -90,6 +91,12 @@ def to_decimal_floats(values: pd.Series, factor: Decimal, location: Callable[[in
     if bad.any():
         first = bad.to_numpy().nonzero()[0][0]
         raise ImportProblem(f"{location(first)}: {values.iloc[first]!r} is not a number (rule: numeric value)")
+    return text, missing, numeric
+
+
+def to_decimal_floats(values: pd.Series, factor: Decimal, location: Callable[[int], str]) -> pd.Series:
+    """Numbers from text (thousands separators, '--', blanks), scaled exactly in decimal arithmetic."""
+    text, missing, numeric = clean_numbers(values, location)
     if factor == 1:
         return numeric.astype("float64")
     # Decimal keeps 12.3456 万元 -> 123456 元 exact, where float multiplication would not.

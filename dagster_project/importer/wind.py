@@ -20,13 +20,12 @@ from dagster_project.importer.readers import ImportProblem, VendorFrame
 CONSOLIDATED = "合并报表"
 
 
-def _to_yuan_text(values: pd.Series, unit: str | None, location: str) -> pd.Series:
+def _to_yuan_text(values: pd.Series, unit: str | None, location: Callable[[int], str]) -> pd.Series:
     factor = engine.UNIT_FACTORS.get(unit or "元")
     if factor is None:
-        raise ImportProblem(f"{location}: unknown unit {unit!r} (rule: Wind [单位]; known: "
+        raise ImportProblem(f"{location(0)}: unknown unit {unit!r} (rule: Wind [单位]; known: "
                             f"{', '.join(engine.UNIT_FACTORS)})")
-    text = values.astype(str).str.strip().str.replace(",", "", regex=False)
-    missing = engine.is_missing(values)
+    text, missing, _ = engine.clean_numbers(values, location)
     if factor == 1:
         return text.where(~missing, "")
     return pd.Series([format(Decimal(v) * factor, "f") if not m else "" for v, m in zip(text, missing)],
@@ -57,7 +56,7 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
             if header.statement_type not in (None, CONSOLIDATED):
                 dropped_columns += 1
                 continue
-            values = _to_yuan_text(body[position], header.unit, f"{file.location}, column {position + 1}")
+            values = _to_yuan_text(body[position], header.unit, _wind_location(body, position, header))
             year_columns = by_year.setdefault(header.year, {})
             if header.indicator in year_columns:  # a column exported twice: its last non-empty value wins
                 values = values.where(values.astype(str) != "", year_columns[header.indicator])
@@ -82,6 +81,13 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
         frames["WindPanel"] = VendorFrame("WindPanel", panel, locations, footer_rows_dropped=footers,
                                           columns_dropped={"columns not 合并报表 (consolidated)": dropped_columns})
     return frames
+
+
+def _wind_location(body: pd.DataFrame, position: int, header: readers.WindHeader) -> Callable[[int], str]:
+    def location(row: int) -> str:
+        return (f"{body['_file'].iloc[row]}, row {body['_row'].iloc[row]}, column {position + 1} "
+                f"({header.indicator} {header.year})")
+    return location
 
 
 def _merge_sheets(parts: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:

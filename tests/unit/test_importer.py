@@ -417,3 +417,15 @@ def test_more_than_two_extra_header_rows_name_file_and_row(tmp_path):
     _csv(tmp_path / "FS_Combas.csv", pd.DataFrame([["a", "1"], ["b", "2"], ["c", "3"]], columns=["Stkcd", "A"]))
     with pytest.raises(ImportProblem, match=r"row 2, field Stkcd: no row has a stock code"):
         _read_table(tmp_path, "FS_Combas")
+
+
+@pytest.mark.parametrize("cell", ["——", "N.A.", "12.5%"])
+def test_wind_non_number_names_file_row_and_column(tmp_path, cell):
+    sheet = pd.DataFrame({"证券代码": ["000001.SZ", "600000.SH"],
+                          "营业总收入\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 万元": ["1", cell]})
+    _csv(tmp_path / "wind.csv", sheet)
+    from dagster_project.importer.wind import read_wind_tables
+
+    with pytest.raises(ImportProblem, match=r"wind\.csv, row 3, column 2 \(营业总收入 2018\): .* is not a number "
+                                            r"\(rule: numeric value\)"):
+        read_wind_tables(list(readers.export_files(tmp_path)), engine.load_profile("wind"), print)
