@@ -66,15 +66,21 @@ def export_files(path: Path) -> Iterator[ExportFile]:
         if candidate.suffix.lower() == ".zip":
             with zipfile.ZipFile(candidate) as archive:
                 for info in sorted(archive.infolist(), key=lambda i: i.filename):
-                    if info.is_dir():
+                    if info.is_dir() or _is_os_debris(info.filename):
                         continue
                     yield ExportFile(
                         location=f"{candidate}!{info.filename}", name=_zip_member_name(info),
                         read_bytes=lambda c=candidate, n=info.filename: _zip_read(c, n), size=info.file_size,
                     )
-        else:
+        elif not _is_os_debris(str(candidate.relative_to(path)) if path.is_dir() else candidate.name):
             yield ExportFile(location=str(candidate), name=candidate.name,
                              read_bytes=candidate.read_bytes, size=candidate.stat().st_size)
+
+
+def _is_os_debris(relative_path: str) -> bool:
+    """Excel's lock files (``~$x.xlsx``) and macOS resource forks (``._x.csv``, ``__MACOSX/``): no data."""
+    parts = relative_path.replace("\\", "/").split("/")
+    return "__MACOSX" in parts[:-1] or parts[-1].startswith(("~$", "._"))
 
 
 def _zip_member_name(info: zipfile.ZipInfo) -> str:
@@ -112,12 +118,32 @@ def decode(data: bytes, location: str) -> str:
 
 
 def read_grid(file: ExportFile) -> pd.DataFrame:
-    """The file's cells as strings, header row included (row 0), no type guessing."""
+    """The file's cells as strings, header row included (row 0), no type guessing; a workbook
+    must hold its table in one sheet (only Wind's reader takes a sheet per part)."""
+    sheets = [(name, grid) for name, grid in read_sheets(file) if not grid.empty]
+    if len(sheets) > 1:
+        raise ImportProblem(f"{file.location}: the workbook has {len(sheets)} non-empty sheets "
+                            f"({', '.join(name for name, _ in sheets)}); keep one table in one sheet, or split it into "
+                            f"files TABLE1, TABLE2 (rule: file layout)")
+    return sheets[0][1] if sheets else pd.DataFrame()
+
+
+def read_sheets(file: ExportFile) -> list[tuple[str, pd.DataFrame]]:
+    """(sheet name, cells as strings) of every sheet of a workbook; a text file is one unnamed sheet."""
     suffix = Path(file.name).suffix.lower()
     data = file.read_bytes()
     if suffix in (".xlsx", ".xls"):
-        grid = pd.read_excel(io.BytesIO(data), engine="calamine", header=None, dtype=object)
-        return grid.map(_cell_text).astype("string[pyarrow]")
+        from python_calamine import CalamineError
+
+        try:
+            book = pd.read_excel(io.BytesIO(data), engine="calamine", header=None, dtype=object, sheet_name=None)
+        except (CalamineError, ValueError, zipfile.BadZipFile) as error:
+            raise ImportProblem(f"{file.location}: cannot be read as Excel: {error} (rule: file layout)") from None
+        return [(str(name), grid.map(_cell_text).astype("string[pyarrow]")) for name, grid in book.items()]
+    return [("", _read_text_grid(file, data))]
+
+
+def _read_text_grid(file: ExportFile, data: bytes) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -281,22 +307,25 @@ def parse_wind_header(cell: str) -> WindHeader:
                       kind.group(1) if kind else None, unit.group(1) if unit else None)
 
 
-def read_wind(files: list[ExportFile],
-              progress: Callable[[str], None]) -> tuple[list[tuple[list[WindHeader], pd.DataFrame]], int]:
-    """Each Wind sheet as a grid with parsed headers (row 0 dropped) and its footer rows removed."""
+def read_wind(files: list[ExportFile], progress: Callable[[str], None]
+              ) -> tuple[list[tuple[str, list[WindHeader], pd.DataFrame]], int]:
+    """Each non-empty Wind sheet as (location, parsed headers, body with row 0 dropped and footer
+    rows removed); every sheet of a workbook is a part."""
     sheets, footers = [], 0
     for file in files:
         if file.size >= PROGRESS_BYTES:
             progress(f"reading {file.location} ({file.size / 1e6:.0f} MB)")
-        grid = read_grid(file)
-        headers = [parse_wind_header(v) for v in grid.iloc[0]]
-        body = grid.iloc[1:].copy()
-        body.columns = range(body.shape[1])
-        body["_row"] = range(2, len(body) + 2)
-        body["_file"] = file.location
-        footer = body[0].astype(str).str.match(WIND_FOOTER) | (body.drop(columns=["_row", "_file"])
-                                                               .astype(str).apply(lambda c: c.str.strip() == "")
-                                                               .all(axis=1))
-        footers += int(footer.sum())
-        sheets.append((headers, body[~footer]))
+        parts = [(name, grid) for name, grid in read_sheets(file) if not grid.empty]
+        for sheet_name, grid in parts:
+            location = f"{file.location}[{sheet_name}]" if len(parts) > 1 else file.location
+            headers = [parse_wind_header(v) for v in grid.iloc[0]]
+            body = grid.iloc[1:].copy()
+            body.columns = range(body.shape[1])
+            body["_row"] = range(2, len(body) + 2)
+            body["_file"] = location
+            footer = body[0].astype(str).str.match(WIND_FOOTER) | (body.drop(columns=["_row", "_file"])
+                                                                   .astype(str).apply(lambda c: c.str.strip() == "")
+                                                                   .all(axis=1))
+            footers += int(footer.sum())
+            sheets.append((location, headers, body[~footer]))
     return sheets, footers

@@ -38,11 +38,11 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
     data_files = [f for f in files if f.name.lower().endswith(readers.DATA_SUFFIXES)]
     sheets, footers = readers.read_wind(data_files, progress)
     panel_parts, snapshot_parts, sheet_codes, dropped_columns, locations = [], [], [], 0, []
-    for file, (headers, body) in zip(data_files, sheets):
-        locations.append(file.location)
+    for location, headers, body in sheets:
+        locations.append(location)
         names = [h.indicator for h in headers]
         if code_column not in names:
-            raise ImportProblem(f"{file.location}: no {code_column!r} column in the Wind sheet (rule: Wind layout)")
+            raise ImportProblem(f"{location}: no {code_column!r} column in the Wind sheet (rule: Wind layout)")
         code = body[names.index(code_column)]
         sheet_codes.append(code)
         snapshot = {code_column: code, "_file": body["_file"], "_row": body["_row"]}

@@ -429,3 +429,52 @@ def test_wind_non_number_names_file_row_and_column(tmp_path, cell):
     with pytest.raises(ImportProblem, match=r"wind\.csv, row 3, column 2 \(营业总收入 2018\): .* is not a number "
                                             r"\(rule: numeric value\)"):
         read_wind_tables(list(readers.export_files(tmp_path)), engine.load_profile("wind"), print)
+
+
+def _xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return buffer.getvalue()
+
+
+def test_lock_files_and_macos_debris_are_skipped(tmp_path):
+    good = pd.DataFrame({"Stkcd": ["000001"], "A": ["1"]})
+    _csv(tmp_path / "x.csv", good)
+    (tmp_path / "~$x.xlsx").write_bytes(b"\x00lock")
+    (tmp_path / "._x.csv").write_bytes(b"\x00\x05\x16\x07resource fork")
+    with zipfile.ZipFile(tmp_path / "d.zip", "w") as archive:
+        archive.writestr("__MACOSX/._y.csv", b"\x00\x05\x16\x07")
+        archive.writestr("y.csv", good.to_csv(index=False))
+    assert sorted(f.name for f in readers.export_files(tmp_path)) == ["x.csv", "y.csv"]
+
+
+def test_corrupt_workbook_names_the_file_and_rule(tmp_path):
+    (tmp_path / "FS_Combas.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(ImportProblem, match=r"FS_Combas\.xlsx: cannot be read as Excel: .*\(rule: file layout\)"):
+        _read_table(tmp_path, "FS_Combas")
+
+
+def test_wind_empty_files_are_skipped_and_parts_keep_their_names(tmp_path):
+    from dagster_project.importer.wind import read_wind_tables
+
+    (tmp_path / "a_empty.csv").write_text("", encoding="utf-8")
+    revenue = "营业总收入\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 元"
+    assets = "资产总计\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 元"
+    (tmp_path / "b.xlsx").write_bytes(_xlsx_bytes({
+        "one": pd.DataFrame({"证券代码": ["000001.SZ"], revenue: ["5"]}),
+        "blank": pd.DataFrame(),
+        "two": pd.DataFrame({"证券代码": ["000001.SZ"], "证券简称": ["平安银行"], assets: ["7"]})}))
+    tables = read_wind_tables(list(readers.export_files(tmp_path)), engine.load_profile("wind"), print)
+    panel = tables["WindPanel"].frame
+    assert panel[["营业总收入", "资产总计"]].values.tolist() == [["5", "7"]]  # both sheets read
+    assert tables["WindPanel"].files == [f"{tmp_path / 'b.xlsx'}[one]", f"{tmp_path / 'b.xlsx'}[two]"]
+    assert tables["WindSnapshot"].frame["_file"].tolist() == [f"{tmp_path / 'b.xlsx'}[two]"]
+
+
+def test_a_workbook_with_two_non_empty_sheets_is_refused_naming_them(tmp_path):
+    frame = pd.DataFrame({"Stkcd": ["000001"], "A": ["1"]})
+    (tmp_path / "FS_Combas.xlsx").write_bytes(_xlsx_bytes({"Sheet1": frame, "Sheet2": frame, "empty": pd.DataFrame()}))
+    with pytest.raises(ImportProblem, match=r"FS_Combas\.xlsx: the workbook has 2 non-empty sheets \(Sheet1, Sheet2\)"):
+        _read_table(tmp_path, "FS_Combas")
