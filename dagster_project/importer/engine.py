@@ -29,6 +29,16 @@ MISSING_TOKENS = frozenset({"", "--", "-", "—", "nan", "NaN", "NULL", "null", 
 UNIT_FACTORS = {"元": Decimal(1), "yuan": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10_000),
                 "百万元": Decimal(1_000_000), "亿元": Decimal(100_000_000), "percent": Decimal("0.01"),
                 "%": Decimal("0.01")}
+
+
+def unit_factor(unit: str, where: str, rule: str) -> Decimal:
+    """The exact factor to yuan (or to a fraction) of a unit; an unknown unit ('万', 'thousand') is refused
+    rather than read as 1."""
+    if unit not in UNIT_FACTORS:
+        raise ImportProblem(f"{where}: unknown unit {unit!r} (rule: {rule}; known units: {', '.join(UNIT_FACTORS)})")
+    return UNIT_FACTORS[unit]
+
+
 UNKNOWN_DAY_POLICY = 1  # '1993-12-00' (day unknown) is read as the 1st of the month; docs/importing.md
 
 
@@ -397,7 +407,8 @@ def build_column(table: raw_contract.RawTable, column: str, mapping: dict, prepa
     unit = mapping.get("unit", table.column(column).unit)
     if load_profile(vendor).get("layout") == "wind" and dtype == "DOUBLE":
         unit = "元, converted from each Wind column's own [单位] (元/千元/万元/百万元/亿元)"
-    values = _cast(raw, dtype, UNIT_FACTORS.get(mapping.get("unit", "元"), Decimal(1)), locate)
+    factor = unit_factor(mapping.get("unit", "元"), f"profile {vendor}: {table.name}.{column}", "profile unit")
+    values = _cast(raw, dtype, factor, locate)
     if "times" in mapping:
         if mapping["times"] not in built:
             raise ImportProblem(f"{table.name}.{column}: {mapping['times']} must be built before it (profile order)")

@@ -20,11 +20,8 @@ from dagster_project.importer.readers import ImportProblem, VendorFrame
 CONSOLIDATED = "合并报表"
 
 
-def _to_yuan_text(values: pd.Series, unit: str | None, location: Callable[[int], str]) -> pd.Series:
-    factor = engine.UNIT_FACTORS.get(unit or "元")
-    if factor is None:
-        raise ImportProblem(f"{location(0)}: unknown unit {unit!r} (rule: Wind [单位]; known: "
-                            f"{', '.join(engine.UNIT_FACTORS)})")
+def _to_yuan_text(values: pd.Series, unit: str | None, column: str, location: Callable[[int], str]) -> pd.Series:
+    factor = engine.unit_factor(unit or "元", column, "Wind [单位]")
     text, missing, _ = engine.clean_numbers(values, location)
     if factor == 1:
         return text.where(~missing, "")
@@ -56,7 +53,9 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
             if header.statement_type not in (None, CONSOLIDATED):
                 dropped_columns += 1
                 continue
-            values = _to_yuan_text(body[position], header.unit, _wind_location(body, position, header))
+            values = _to_yuan_text(body[position], header.unit,
+                                   f"{location}, column {position + 1} ({header.indicator} {header.year})",
+                                   _wind_location(body, position, header))
             year_columns = by_year.setdefault(header.year, {})
             if header.indicator in year_columns:  # a column exported twice: its last non-empty value wins
                 values = values.where(values.astype(str) != "", year_columns[header.indicator])

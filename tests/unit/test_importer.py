@@ -478,3 +478,19 @@ def test_a_workbook_with_two_non_empty_sheets_is_refused_naming_them(tmp_path):
     (tmp_path / "FS_Combas.xlsx").write_bytes(_xlsx_bytes({"Sheet1": frame, "Sheet2": frame, "empty": pd.DataFrame()}))
     with pytest.raises(ImportProblem, match=r"FS_Combas\.xlsx: the workbook has 2 non-empty sheets \(Sheet1, Sheet2\)"):
         _read_table(tmp_path, "FS_Combas")
+
+
+def test_an_unknown_profile_unit_names_the_column_and_known_units(editable, tmp_path):
+    profile = tmp_path / "csmar.yaml"
+    text = (engine.PROFILES_DIR / "csmar.yaml").read_text(encoding="utf-8")
+    profile.write_text(text.replace("unit: 元", "unit: 万", 1), encoding="utf-8")
+    sources = [parse_source(f"{profile}:{editable / 'csmar'}"), parse_source(f"cnki:{editable / 'cnki'}")]
+    with pytest.raises(ImportProblem, match=r"profile .*csmar\.yaml: \w+\.\w+: unknown unit '万' "
+                                            r"\(rule: profile unit; known units: 元, yuan, 千元, 万元"):
+        import_vintage(sources, "v1", tmp_path / "landing")
+    from dagster_project.importer.wind import read_wind_tables
+
+    (tmp_path / "w").mkdir()
+    _csv(tmp_path / "w" / "w.csv", pd.DataFrame({"证券代码": ["000001.SZ"], "A\n[报告期] 2018年报\n[单位] thousand": ["1"]}))
+    with pytest.raises(ImportProblem, match=r"w\.csv, column 2 \(A 2018\): unknown unit 'thousand' \(rule: Wind"):
+        read_wind_tables(list(readers.export_files(tmp_path / "w")), engine.load_profile("wind"), print)
