@@ -474,6 +474,13 @@ def _cast(raw: pd.Series, dtype: str, factor: Decimal, locate: Callable[[int], s
     if dtype == "DATE":
         return pd.Series(to_dates(raw, locate), index=raw.index)
     if dtype == "BOOLEAN":
-        return raw.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else bool(v)).astype("boolean")
+        missing = raw.isna().to_numpy()
+        # Only true booleans (a recode table's values): bool('0'), bool('否'), bool('False') are all True.
+        not_boolean = [not m and not isinstance(v, (bool, np.bool_)) for v, m in zip(raw, missing)]
+        if any(not_boolean):
+            first = not_boolean.index(True)
+            raise ImportProblem(f"{locate(first)}: {raw.iloc[first]!r} is not a boolean (rule: BOOLEAN column "
+                                f"needs a recode table from the vendor's codes to true/false)")
+        return raw.where(~missing, None).astype("boolean")
     text = text_of(raw)
     return _objects(text).where(~is_missing(raw, text), None)

@@ -494,3 +494,11 @@ def test_an_unknown_profile_unit_names_the_column_and_known_units(editable, tmp_
     _csv(tmp_path / "w" / "w.csv", pd.DataFrame({"证券代码": ["000001.SZ"], "A\n[报告期] 2018年报\n[单位] thousand": ["1"]}))
     with pytest.raises(ImportProblem, match=r"w\.csv, column 2 \(A 2018\): unknown unit 'thousand' \(rule: Wind"):
         read_wind_tables(list(readers.export_files(tmp_path / "w")), engine.load_profile("wind"), print)
+
+
+@pytest.mark.parametrize("cell", ["0", "否", "False"])
+def test_a_boolean_column_without_a_recode_table_refuses_text(cell):
+    with pytest.raises(ImportProblem, match=rf"row 1: '{cell}' is not a boolean \(rule: BOOLEAN column needs a recode"):
+        engine._cast(pd.Series([True, cell, None], dtype=object), "BOOLEAN", Decimal(1), lambda i: f"row {i}")
+    recoded = engine._recode(pd.Series(["1", "0", ""]), {1: True, 0: False}, lambda i: f"row {i}")
+    assert engine._cast(recoded, "BOOLEAN", Decimal(1), str).tolist() == [True, False, pd.NA]
