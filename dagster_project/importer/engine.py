@@ -194,7 +194,7 @@ NORMALISERS = {"ipc": normalise_ipc, "kind_letter": kind_letter, "stock_code": n
 def normalise_name(values: pd.Series) -> pd.Series:
     """Company names compared for the applicant map: full-width brackets and spaces folded."""
     table = str.maketrans({"（": "(", "）": ")", "　": "", " ": ""})
-    return values.astype(str).str.strip().map(lambda name: name.translate(table))
+    return text_of(values).astype(object).map(lambda name: name.translate(table))  # missing -> ''
 
 
 # --------------------------------------------------------------------------- tables

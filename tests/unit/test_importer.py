@@ -502,3 +502,19 @@ def test_a_boolean_column_without_a_recode_table_refuses_text(cell):
         engine._cast(pd.Series([True, cell, None], dtype=object), "BOOLEAN", Decimal(1), lambda i: f"row {i}")
     recoded = engine._recode(pd.Series(["1", "0", ""]), {1: True, 0: False}, lambda i: f"row {i}")
     assert engine._cast(recoded, "BOOLEAN", Decimal(1), str).tolist() == [True, False, pd.NA]
+
+
+def test_missing_legal_and_subsidiary_names_make_no_applicant_rows():
+    from dagster_project.importer.applicants import build_applicant_firm_map
+
+    assert engine.normalise_name(pd.Series(["甲（集团） 公司", None, float("nan")], dtype=object)).tolist() == [
+        "甲(集团)公司", "", ""]
+    patents = pd.DataFrame({"application_number": ["CN1", "CN2"], "applicants": ["甲公司", "乙公司;丙公司"]})
+    firms = pd.DataFrame({"stock_code": ["000001", "000002"]})
+    auxiliary = {"legal_names": pd.DataFrame({"stock_code": ["000001", "000001", "000002"],
+                                              "legal_name": ["甲公司", None, pd.NA]}, dtype=object),
+                 "subsidiaries": pd.DataFrame({"stock_code": ["000002", "000002"],
+                                               "subsidiary_name": [float("nan"), "丙公司"]}, dtype=object)}
+    table, stats = build_applicant_firm_map(patents, firms, auxiliary)
+    assert table.values.tolist() == [["甲公司", "000001", "parent"], ["丙公司", "000002", "subsidiary"]]
+    assert stats["names_matched"] == 2
