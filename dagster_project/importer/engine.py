@@ -80,8 +80,14 @@ def _objects(text: pd.Series) -> pd.Series:
 
 def normalise_code(values: pd.Series) -> pd.Series:
     """Six-digit stock codes from '1', '1.0', '000001.SZ', 'SZ000001' or ' 000001 '."""
-    text = text_of(values).str.upper().str.replace(r"^(?:SH|SZ|BJ)\.?|\.(?:SH|SZ|BJ)$|\.0+$", "", regex=True)
-    return _objects(text.str.zfill(6))
+    text = _present_text(values).str.upper().str.replace(r"^(?:SH|SZ|BJ)\.?|\.(?:SH|SZ|BJ)$|\.0+$", "", regex=True)
+    return _objects(text.where(text == "", text.str.zfill(6)))  # a missing code stays '', not '000000'
+
+
+def _present_text(values: pd.Series) -> pd.Series:
+    """``text_of``, with missing tokens ('--', 'NULL') as '': normalisers must keep a missing key missing."""
+    text = text_of(values)
+    return text.where(~is_missing(values, text), "")
 
 
 def is_missing(values: pd.Series, text: pd.Series | None = None) -> pd.Series:
@@ -178,8 +184,9 @@ def normalise_name_list(values: pd.Series) -> pd.Series:
 
 def normalise_application_number(values: pd.Series) -> pd.Series:
     """'202311340972.0' -> 'CN202311340972.0'; 'cn2018...' -> 'CN2018...'."""
-    text = text_of(values).str.upper().str.replace(r"\s+", "", regex=True)
-    return _objects(text.str.replace(r"^(?:CN)?", "CN", regex=True))
+    text = _present_text(values).str.upper().str.replace(r"\s+", "", regex=True)
+    numbered = text.str.replace(r"^(?:CN)?", "CN", regex=True)
+    return _objects(text.where(text == "", numbered))  # a missing number stays '', not 'CN'
 
 
 def kind_letter(values: pd.Series) -> pd.Series:
@@ -258,9 +265,10 @@ def prepare_table(vendor: str, name: str, spec: dict, vendor_frame: VendorFrame)
         frame["fiscal_year"] = pd.array([d.year if d is not None else pd.NA for d in dates], dtype="Int32")
         key.append("fiscal_year")
     if spec.get("id"):
-        normaliser = NORMALISERS.get(spec.get("id_normalise", ""), lambda s: _objects(text_of(s)))
+        normaliser = NORMALISERS.get(spec.get("id_normalise", ""), lambda s: _objects(_present_text(s)))
         frame["_id"] = normaliser(frame[spec["id"]])
         key.append("_id")
+    _refuse_missing_keys(frame, key, spec)
     prepared = PreparedTable(name=name, vendor=vendor, frame=frame, stats=stats, key=tuple(key))
     if "lines" in spec:
         prepared.line_sums = _classify_lines(frame, spec["lines"], key, stats)
@@ -270,6 +278,20 @@ def prepare_table(vendor: str, name: str, spec: dict, vendor_frame: VendorFrame)
     prepared.frame = frame.set_index(key, drop=False) if key else frame
     stats.rows_kept = len(frame)
     return prepared
+
+
+def _refuse_missing_keys(frame: pd.DataFrame, key: list[str], spec: dict) -> None:
+    """A row without its stock code, period or id cannot be placed; dropping it, or letting all such
+    rows collapse into one under a duplicate rule, would lose data silently."""
+    sources = {"stock_code": spec.get("code"), "fiscal_year": spec.get("period"), "_id": spec.get("id")}
+    for column in key:
+        values = frame[column]
+        missing = values.isna() | (values.astype(object) == "")
+        if missing.any():
+            first = int(missing.to_numpy().nonzero()[0][0])
+            raise ImportProblem(f"{_location_fn(frame, sources[column])(first)}: "
+                                f"{frame[sources[column]].iloc[first]!r} leaves the key {column} missing "
+                                f"(rule: key present)")
 
 
 def _apply_selection(frame: pd.DataFrame, rule: dict, stats: TableStats) -> pd.DataFrame:

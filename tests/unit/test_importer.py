@@ -518,3 +518,21 @@ def test_missing_legal_and_subsidiary_names_make_no_applicant_rows():
     table, stats = build_applicant_firm_map(patents, firms, auxiliary)
     assert table.values.tolist() == [["甲公司", "000001", "parent"], ["丙公司", "000002", "subsidiary"]]
     assert stats["names_matched"] == 2
+
+
+def test_blank_keys_stay_blank_and_are_refused_naming_file_and_row(tmp_path):
+    assert engine.normalise_code(pd.Series(["", "--", "1"])).tolist() == ["", "", "000001"]
+    assert engine.normalise_application_number(pd.Series(["", "--", "2023.0"])).tolist() == ["", "", "CN2023.0"]
+    _csv(tmp_path / "FS_Combas.csv", pd.DataFrame({"Stkcd": ["1", "", "2"], "Accper": ["2020-12-31"] * 3,
+                                                   "Typrep": ["A"] * 3, "A001000000": ["1", "2", "3"]}))
+    read = _read_table(tmp_path, "FS_Combas")
+    with pytest.raises(ImportProblem, match=r"FS_Combas\.csv, row 3, field Stkcd: '' leaves the key stock_code "
+                                            r"missing \(rule: key present\)"):
+        engine.prepare_table("csmar", "FS_Combas", engine.load_profile("csmar")["tables"]["FS_Combas"],
+                             readers.VendorFrame("FS_Combas", read, ["FS_Combas.csv"]))
+    # Two patents without a number would have collapsed into one under keep_last.
+    _csv(tmp_path / "CNKI专利.csv", pd.DataFrame({"申请号": ["202311340972.0", "--", ""], "名称": ["a", "b", "c"]}))
+    read = _read_table(tmp_path, "CNKI专利", None)
+    with pytest.raises(ImportProblem, match=r"CNKI专利\.csv, row 3, field 申请号: '--' leaves the key _id missing"):
+        engine.prepare_table("cnki", "CNKI专利", engine.load_profile("cnki")["tables"]["CNKI专利"],
+                             readers.VendorFrame("CNKI专利", read, ["CNKI专利.csv"]))
