@@ -21,11 +21,10 @@ import pandas as pd
 import yaml
 
 from dagster_project import raw_contract
-from dagster_project.importer.readers import ImportProblem, VendorFrame
+from dagster_project.importer.readers import MISSING_TOKENS, ImportProblem, VendorFrame
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 KEYWORDS_FILE = PROFILES_DIR / "line_keywords.yaml"
-MISSING_TOKENS = frozenset({"", "--", "-", "—", "nan", "NaN", "NULL", "null", "None", "N/A", "NA", "#N/A"})
 UNIT_FACTORS = {"元": Decimal(1), "yuan": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10_000),
                 "百万元": Decimal(1_000_000), "亿元": Decimal(100_000_000), "percent": Decimal("0.01"),
                 "%": Decimal("0.01")}

@@ -26,6 +26,8 @@ DATA_SUFFIXES = (".xlsx", ".xls", ".csv", ".txt")
 DES_MARKER = "[DES]"
 ENCODINGS = ("utf-8", "gb18030", "utf-16")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Cells that mean 'no value' (the engine's missing values; here they make no header row).
+MISSING_TOKENS = frozenset({"", "--", "-", "—", "nan", "NaN", "NULL", "null", "None", "N/A", "NA", "#N/A"})
 PROGRESS_BYTES = 20_000_000  # files at least this large are announced while they are read
 
 
@@ -260,10 +262,10 @@ MAX_EXTRA_HEADER_ROWS = 2  # CSMAR's Chinese-name row and unit row under the fie
 
 def _first_data_row(codes: pd.Series, rows: pd.Series, location: str, code_field: str) -> int:
     """How many extra header rows lead the body: rows whose code cell is text but no stock code
-    (CSMAR's Chinese name and unit), at most two. A blank code is a data row with a missing key
+    (CSMAR's Chinese name and unit), at most two. A blank or '--' code is a data row with a missing key
     (refused later, by row), never a header row."""
     text = codes.fillna("").str.strip()
-    header_like = (text.ne("") & ~text.str.match(STOCK_CODE_CELL)).to_numpy()
+    header_like = (~text.isin(MISSING_TOKENS) & ~text.str.match(STOCK_CODE_CELL)).to_numpy()
     first = 0
     while first < len(header_like) and header_like[first]:
         first += 1

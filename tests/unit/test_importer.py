@@ -401,12 +401,12 @@ def test_header_only_csmar_file_reads_as_no_rows(tmp_path):
 
 
 def test_blank_or_dotted_codes_in_the_first_data_rows_are_kept(tmp_path):
-    frame = pd.DataFrame([["", "2020-12-31", "1"], ["sh.600000", "2020-12-31", "2"], ["000001", "2020-12-31", "3"]],
-                         columns=["Stkcd", "Accper", "A001000000"])
+    frame = pd.DataFrame([["", "2020-12-31", "1"], ["--", "2020-12-31", "2"], ["sh.600000", "2020-12-31", "3"],
+                          ["000001", "2020-12-31", "4"]], columns=["Stkcd", "Accper", "A001000000"])
     _csv(tmp_path / "FS_Combas.csv", frame)
     read = _read_table(tmp_path, "FS_Combas")
-    assert read["A001000000"].tolist() == ["1", "2", "3"]
-    assert engine.normalise_code(read["Stkcd"]).tolist()[1:] == ["600000", "000001"]
+    assert read["A001000000"].tolist() == ["1", "2", "3", "4"]
+    assert engine.normalise_code(read["Stkcd"]).tolist() == ["", "", "600000", "000001"]
 
 
 def test_more_than_two_extra_header_rows_name_file_and_row(tmp_path):
