@@ -22,7 +22,10 @@ def build_applicant_firm_map(patents: pd.DataFrame, firms: pd.DataFrame,
     names = applicants.drop_duplicates().reset_index(drop=True)
     spelling = dict(zip(normalise_name(names), names))  # normalised -> as written in patents
     legal = auxiliary.get("legal_names")
-    legal_by_code = dict(zip(legal["stock_code"], normalise_name(legal["legal_name"]))) if legal is not None else {}
+    legal_by_code = {}  # a missing legal name must not shadow the firm's real one
+    if legal is not None:
+        legal_by_code = {code: name for code, name in zip(legal["stock_code"], normalise_name(legal["legal_name"]))
+                         if name}
     rows: list[tuple[str, str, str, str]] = []  # applicant, stock code, relation, route
     for code, name in legal_by_code.items():
         if code in listed and name:

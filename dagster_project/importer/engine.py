@@ -21,14 +21,23 @@ import pandas as pd
 import yaml
 
 from dagster_project import raw_contract
-from dagster_project.importer.readers import ImportProblem, VendorFrame
+from dagster_project.importer.readers import MISSING_TOKENS, ImportProblem, VendorFrame
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 KEYWORDS_FILE = PROFILES_DIR / "line_keywords.yaml"
-MISSING_TOKENS = frozenset({"", "--", "-", "—", "nan", "NaN", "NULL", "null", "None", "N/A", "NA", "#N/A"})
 UNIT_FACTORS = {"元": Decimal(1), "yuan": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10_000),
                 "百万元": Decimal(1_000_000), "亿元": Decimal(100_000_000), "percent": Decimal("0.01"),
                 "%": Decimal("0.01")}
+
+
+def unit_factor(unit: str, where: str, rule: str) -> Decimal:
+    """The exact factor to yuan (or to a fraction) of a unit; an unknown unit ('万', 'thousand') is refused
+    rather than read as 1."""
+    if unit not in UNIT_FACTORS:
+        raise ImportProblem(f"{where}: unknown unit {unit!r} (rule: {rule}; known units: {', '.join(UNIT_FACTORS)})")
+    return UNIT_FACTORS[unit]
+
+
 UNKNOWN_DAY_POLICY = 1  # '1993-12-00' (day unknown) is read as the 1st of the month; docs/importing.md
 
 
@@ -70,8 +79,14 @@ def _objects(text: pd.Series) -> pd.Series:
 
 def normalise_code(values: pd.Series) -> pd.Series:
     """Six-digit stock codes from '1', '1.0', '000001.SZ', 'SZ000001' or ' 000001 '."""
-    text = text_of(values).str.upper().str.replace(r"^(?:SH|SZ|BJ)|\.(?:SH|SZ|BJ)$|\.0+$", "", regex=True)
-    return _objects(text.str.zfill(6))
+    text = _present_text(values).str.upper().str.replace(r"^(?:SH|SZ|BJ)\.?|\.(?:SH|SZ|BJ)$|\.0+$", "", regex=True)
+    return _objects(text.where(text == "", text.str.zfill(6)))  # a missing code stays '', not '000000'
+
+
+def _present_text(values: pd.Series) -> pd.Series:
+    """``text_of``, with missing tokens ('--', 'NULL') as '': normalisers must keep a missing key missing."""
+    text = text_of(values)
+    return text.where(~is_missing(values, text), "")
 
 
 def is_missing(values: pd.Series, text: pd.Series | None = None) -> pd.Series:
@@ -80,8 +95,9 @@ def is_missing(values: pd.Series, text: pd.Series | None = None) -> pd.Series:
     return (values.isna() | text.isin(MISSING_TOKENS)).astype(bool)
 
 
-def to_decimal_floats(values: pd.Series, factor: Decimal, location: Callable[[int], str]) -> pd.Series:
-    """Numbers from text (thousands separators, '--', blanks), scaled exactly in decimal arithmetic."""
+def clean_numbers(values: pd.Series, location: Callable[[int], str]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Number text without thousands separators, the missing mask ('--', blanks) and the parsed
+    numbers; a cell that is neither a number nor missing ('——', 'N.A.', '12.5%') is refused."""
     cleaned = text_of(values)
     missing = is_missing(values, cleaned)
     text = _objects(cleaned.str.replace(",", "", regex=False))
@@ -90,6 +106,12 @@ def to_decimal_floats(values: pd.Series, factor: Decimal, location: Callable[[in
     if bad.any():
         first = bad.to_numpy().nonzero()[0][0]
         raise ImportProblem(f"{location(first)}: {values.iloc[first]!r} is not a number (rule: numeric value)")
+    return text, missing, numeric
+
+
+def to_decimal_floats(values: pd.Series, factor: Decimal, location: Callable[[int], str]) -> pd.Series:
+    """Numbers from text (thousands separators, '--', blanks), scaled exactly in decimal arithmetic."""
+    text, missing, numeric = clean_numbers(values, location)
     if factor == 1:
         return numeric.astype("float64")
     # Decimal keeps 12.3456 万元 -> 123456 元 exact, where float multiplication would not.
@@ -161,8 +183,9 @@ def normalise_name_list(values: pd.Series) -> pd.Series:
 
 def normalise_application_number(values: pd.Series) -> pd.Series:
     """'202311340972.0' -> 'CN202311340972.0'; 'cn2018...' -> 'CN2018...'."""
-    text = text_of(values).str.upper().str.replace(r"\s+", "", regex=True)
-    return _objects(text.str.replace(r"^(?:CN)?", "CN", regex=True))
+    text = _present_text(values).str.upper().str.replace(r"\s+", "", regex=True)
+    numbered = text.str.replace(r"^(?:CN)?", "CN", regex=True)
+    return _objects(text.where(text == "", numbered))  # a missing number stays '', not 'CN'
 
 
 def kind_letter(values: pd.Series) -> pd.Series:
@@ -177,7 +200,7 @@ NORMALISERS = {"ipc": normalise_ipc, "kind_letter": kind_letter, "stock_code": n
 def normalise_name(values: pd.Series) -> pd.Series:
     """Company names compared for the applicant map: full-width brackets and spaces folded."""
     table = str.maketrans({"（": "(", "）": ")", "　": "", " ": ""})
-    return values.astype(str).str.strip().map(lambda name: name.translate(table))
+    return text_of(values).astype(object).map(lambda name: name.translate(table))  # missing -> ''
 
 
 # --------------------------------------------------------------------------- tables
@@ -241,9 +264,10 @@ def prepare_table(vendor: str, name: str, spec: dict, vendor_frame: VendorFrame)
         frame["fiscal_year"] = pd.array([d.year if d is not None else pd.NA for d in dates], dtype="Int32")
         key.append("fiscal_year")
     if spec.get("id"):
-        normaliser = NORMALISERS.get(spec.get("id_normalise", ""), lambda s: _objects(text_of(s)))
+        normaliser = NORMALISERS.get(spec.get("id_normalise", ""), lambda s: _objects(_present_text(s)))
         frame["_id"] = normaliser(frame[spec["id"]])
         key.append("_id")
+    _refuse_missing_keys(frame, key, spec)
     prepared = PreparedTable(name=name, vendor=vendor, frame=frame, stats=stats, key=tuple(key))
     if "lines" in spec:
         prepared.line_sums = _classify_lines(frame, spec["lines"], key, stats)
@@ -253,6 +277,20 @@ def prepare_table(vendor: str, name: str, spec: dict, vendor_frame: VendorFrame)
     prepared.frame = frame.set_index(key, drop=False) if key else frame
     stats.rows_kept = len(frame)
     return prepared
+
+
+def _refuse_missing_keys(frame: pd.DataFrame, key: list[str], spec: dict) -> None:
+    """A row without its stock code, period or id cannot be placed; dropping it, or letting all such
+    rows collapse into one under a duplicate rule, would lose data silently."""
+    sources = {"stock_code": spec.get("code"), "fiscal_year": spec.get("period"), "_id": spec.get("id")}
+    for column in key:
+        values = frame[column]
+        missing = values.isna() | (values.astype(object) == "")
+        if missing.any():
+            first = int(missing.to_numpy().nonzero()[0][0])
+            raise ImportProblem(f"{_location_fn(frame, sources[column])(first)}: "
+                                f"{frame[sources[column]].iloc[first]!r} leaves the key {column} missing "
+                                f"(rule: key present)")
 
 
 def _apply_selection(frame: pd.DataFrame, rule: dict, stats: TableStats) -> pd.DataFrame:
@@ -390,7 +428,8 @@ def build_column(table: raw_contract.RawTable, column: str, mapping: dict, prepa
     unit = mapping.get("unit", table.column(column).unit)
     if load_profile(vendor).get("layout") == "wind" and dtype == "DOUBLE":
         unit = "元, converted from each Wind column's own [单位] (元/千元/万元/百万元/亿元)"
-    values = _cast(raw, dtype, UNIT_FACTORS.get(mapping.get("unit", "元"), Decimal(1)), locate)
+    factor = unit_factor(mapping.get("unit", "元"), f"profile {vendor}: {table.name}.{column}", "profile unit")
+    values = _cast(raw, dtype, factor, locate)
     if "times" in mapping:
         if mapping["times"] not in built:
             raise ImportProblem(f"{table.name}.{column}: {mapping['times']} must be built before it (profile order)")
@@ -456,6 +495,13 @@ def _cast(raw: pd.Series, dtype: str, factor: Decimal, locate: Callable[[int], s
     if dtype == "DATE":
         return pd.Series(to_dates(raw, locate), index=raw.index)
     if dtype == "BOOLEAN":
-        return raw.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else bool(v)).astype("boolean")
+        missing = raw.isna().to_numpy()
+        # Only true booleans (a recode table's values): bool('0'), bool('否'), bool('False') are all True.
+        not_boolean = [not m and not isinstance(v, (bool, np.bool_)) for v, m in zip(raw, missing)]
+        if any(not_boolean):
+            first = not_boolean.index(True)
+            raise ImportProblem(f"{locate(first)}: {raw.iloc[first]!r} is not a boolean (rule: BOOLEAN column "
+                                f"needs a recode table from the vendor's codes to true/false)")
+        return raw.where(~missing, None).astype("boolean")
     text = text_of(raw)
     return _objects(text).where(~is_missing(raw, text), None)

@@ -26,6 +26,8 @@ DATA_SUFFIXES = (".xlsx", ".xls", ".csv", ".txt")
 DES_MARKER = "[DES]"
 ENCODINGS = ("utf-8", "gb18030", "utf-16")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Cells that mean 'no value' (the engine's missing values; here they make no header row).
+MISSING_TOKENS = frozenset({"", "--", "-", "—", "nan", "NaN", "NULL", "null", "None", "N/A", "NA", "#N/A"})
 PROGRESS_BYTES = 20_000_000  # files at least this large are announced while they are read
 
 
@@ -66,15 +68,21 @@ def export_files(path: Path) -> Iterator[ExportFile]:
         if candidate.suffix.lower() == ".zip":
             with zipfile.ZipFile(candidate) as archive:
                 for info in sorted(archive.infolist(), key=lambda i: i.filename):
-                    if info.is_dir():
+                    if info.is_dir() or _is_os_debris(info.filename):
                         continue
                     yield ExportFile(
                         location=f"{candidate}!{info.filename}", name=_zip_member_name(info),
                         read_bytes=lambda c=candidate, n=info.filename: _zip_read(c, n), size=info.file_size,
                     )
-        else:
+        elif not _is_os_debris(str(candidate.relative_to(path)) if path.is_dir() else candidate.name):
             yield ExportFile(location=str(candidate), name=candidate.name,
                              read_bytes=candidate.read_bytes, size=candidate.stat().st_size)
+
+
+def _is_os_debris(relative_path: str) -> bool:
+    """Excel's lock files (``~$x.xlsx``) and macOS resource forks (``._x.csv``, ``__MACOSX/``): no data."""
+    parts = relative_path.replace("\\", "/").split("/")
+    return "__MACOSX" in parts[:-1] or parts[-1].startswith(("~$", "._"))
 
 
 def _zip_member_name(info: zipfile.ZipInfo) -> str:
@@ -112,12 +120,32 @@ def decode(data: bytes, location: str) -> str:
 
 
 def read_grid(file: ExportFile) -> pd.DataFrame:
-    """The file's cells as strings, header row included (row 0), no type guessing."""
+    """The file's cells as strings, header row included (row 0), no type guessing; a workbook
+    must hold its table in one sheet (only Wind's reader takes a sheet per part)."""
+    sheets = [(name, grid) for name, grid in read_sheets(file) if not grid.empty]
+    if len(sheets) > 1:
+        raise ImportProblem(f"{file.location}: the workbook has {len(sheets)} non-empty sheets "
+                            f"({', '.join(name for name, _ in sheets)}); keep one table in one sheet, or split it into "
+                            f"files TABLE1, TABLE2 (rule: file layout)")
+    return sheets[0][1] if sheets else pd.DataFrame()
+
+
+def read_sheets(file: ExportFile) -> list[tuple[str, pd.DataFrame]]:
+    """(sheet name, cells as strings) of every sheet of a workbook; a text file is one unnamed sheet."""
     suffix = Path(file.name).suffix.lower()
     data = file.read_bytes()
     if suffix in (".xlsx", ".xls"):
-        grid = pd.read_excel(io.BytesIO(data), engine="calamine", header=None, dtype=object)
-        return grid.map(_cell_text).astype("string[pyarrow]")
+        from python_calamine import CalamineError
+
+        try:
+            book = pd.read_excel(io.BytesIO(data), engine="calamine", header=None, dtype=object, sheet_name=None)
+        except (CalamineError, ValueError, zipfile.BadZipFile) as error:
+            raise ImportProblem(f"{file.location}: cannot be read as Excel: {error} (rule: file layout)") from None
+        return [(str(name), grid.map(_cell_text).astype("string[pyarrow]")) for name, grid in book.items()]
+    return [("", _read_text_grid(file, data))]
+
+
+def _read_text_grid(file: ExportFile, data: bytes) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -211,23 +239,44 @@ def read_csmar_like(files: list[ExportFile], table: str, code_field: str | None,
         body["_row"] = range(2, len(body) + 2)
         body["_file"] = file.location
         if code_field and code_field in body.columns:
-            # CSMAR puts the Chinese name and the unit under the field code: rows before the first
-            # data row are those (a data row's code is digits, possibly '1.0' or '000001.SZ').
-            is_data = body[code_field].str.strip().str.match(r"^(?:[A-Za-z]{2})?\d+(?:\.\d+|\.[A-Za-z]{2})?$")
-            first = int(is_data.to_numpy().argmax()) if is_data.any() else len(body)
+            first = _first_data_row(body[code_field], body["_row"], file.location, code_field)
             header_dropped += first
             body = body.iloc[first:]
         cells = body.drop(columns=["_row", "_file"])
-        blank = (cells.apply(lambda c: c.astype("string[pyarrow]").fillna("").str.strip() == "").all(axis=1)
-                 if len(cells.columns) else None)
-        if blank is not None and blank.any():  # spreadsheet padding rows: not data
-            footer_dropped += int(blank.sum())
-            body = body[~blank.to_numpy()]
+        if len(cells.columns) and len(cells):
+            blank = cells.fillna("").apply(lambda c: c.str.strip()).eq("").all(axis=1)
+            if blank.any():  # spreadsheet padding rows: not data
+                footer_dropped += int(blank.sum())
+                body = body[~blank.to_numpy()]
         frames.append(body)
         locations.append(file.location)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return VendorFrame(table=table, frame=frame, files=locations, header_rows_dropped=header_dropped,
                        footer_rows_dropped=footer_dropped, dictionary=dictionary)
+
+
+# A data row's code: digits, possibly '1.0', '000001.SZ', 'SZ000001' or 'sh.600000'.
+STOCK_CODE_CELL = re.compile(r"^(?:[A-Za-z]{2}\.?)?\d+(?:\.\d+|\.[A-Za-z]{2})?$")
+MAX_EXTRA_HEADER_ROWS = 2  # CSMAR's Chinese-name row and unit row under the field-code row
+
+
+def _first_data_row(codes: pd.Series, rows: pd.Series, location: str, code_field: str) -> int:
+    """How many extra header rows lead the body: rows whose code cell is text but no stock code
+    (CSMAR's Chinese name and unit), at most two. A blank or '--' code is a data row with a missing key
+    (refused later, by row), never a header row."""
+    text = codes.fillna("").str.strip()
+    header_like = (~text.isin(MISSING_TOKENS) & ~text.str.match(STOCK_CODE_CELL)).to_numpy()
+    first = 0
+    while first < len(header_like) and header_like[first]:
+        first += 1
+    if first > MAX_EXTRA_HEADER_ROWS and first < len(header_like):
+        raise ImportProblem(f"{location}, row {rows.iloc[MAX_EXTRA_HEADER_ROWS]}, field {code_field}: "
+                            f"{codes.iloc[MAX_EXTRA_HEADER_ROWS]!r} is no stock code, and at most "
+                            f"{MAX_EXTRA_HEADER_ROWS} extra header rows may precede the data (rule: header rows)")
+    if first > MAX_EXTRA_HEADER_ROWS:
+        raise ImportProblem(f"{location}, row {rows.iloc[0]}, field {code_field}: no row has a stock code "
+                            f"(first {codes.iloc[0]!r}) (rule: header rows)")
+    return first
 
 
 def _split_number(name: str) -> int:
@@ -260,22 +309,25 @@ def parse_wind_header(cell: str) -> WindHeader:
                       kind.group(1) if kind else None, unit.group(1) if unit else None)
 
 
-def read_wind(files: list[ExportFile],
-              progress: Callable[[str], None]) -> tuple[list[tuple[list[WindHeader], pd.DataFrame]], int]:
-    """Each Wind sheet as a grid with parsed headers (row 0 dropped) and its footer rows removed."""
+def read_wind(files: list[ExportFile], progress: Callable[[str], None]
+              ) -> tuple[list[tuple[str, list[WindHeader], pd.DataFrame]], int]:
+    """Each non-empty Wind sheet as (location, parsed headers, body with row 0 dropped and footer
+    rows removed); every sheet of a workbook is a part."""
     sheets, footers = [], 0
     for file in files:
         if file.size >= PROGRESS_BYTES:
             progress(f"reading {file.location} ({file.size / 1e6:.0f} MB)")
-        grid = read_grid(file)
-        headers = [parse_wind_header(v) for v in grid.iloc[0]]
-        body = grid.iloc[1:].copy()
-        body.columns = range(body.shape[1])
-        body["_row"] = range(2, len(body) + 2)
-        body["_file"] = file.location
-        footer = body[0].astype(str).str.match(WIND_FOOTER) | (body.drop(columns=["_row", "_file"])
-                                                               .astype(str).apply(lambda c: c.str.strip() == "")
-                                                               .all(axis=1))
-        footers += int(footer.sum())
-        sheets.append((headers, body[~footer]))
+        parts = [(name, grid) for name, grid in read_sheets(file) if not grid.empty]
+        for sheet_name, grid in parts:
+            location = f"{file.location}[{sheet_name}]" if len(parts) > 1 else file.location
+            headers = [parse_wind_header(v) for v in grid.iloc[0]]
+            body = grid.iloc[1:].copy()
+            body.columns = range(body.shape[1])
+            body["_row"] = range(2, len(body) + 2)
+            body["_file"] = location
+            footer = body[0].astype(str).str.match(WIND_FOOTER) | (body.drop(columns=["_row", "_file"])
+                                                                   .astype(str).apply(lambda c: c.str.strip() == "")
+                                                                   .all(axis=1))
+            footers += int(footer.sum())
+            sheets.append((location, headers, body[~footer]))
     return sheets, footers

@@ -254,7 +254,7 @@ def _build_auxiliary(prepared_by_source) -> dict[str, pd.DataFrame]:
                 values = frame[field_name]
                 if mapping.get("normalise"):
                     values = engine.NORMALISERS[mapping["normalise"]](values)
-                columns[column] = values.astype(str).str.strip()
+                columns[column] = engine.text_of(values).astype(object)  # a missing name is '', never 'nan'
             out[name] = pd.DataFrame(columns)
     return out
 

@@ -20,13 +20,9 @@ from dagster_project.importer.readers import ImportProblem, VendorFrame
 CONSOLIDATED = "合并报表"
 
 
-def _to_yuan_text(values: pd.Series, unit: str | None, location: str) -> pd.Series:
-    factor = engine.UNIT_FACTORS.get(unit or "元")
-    if factor is None:
-        raise ImportProblem(f"{location}: unknown unit {unit!r} (rule: Wind [单位]; known: "
-                            f"{', '.join(engine.UNIT_FACTORS)})")
-    text = values.astype(str).str.strip().str.replace(",", "", regex=False)
-    missing = engine.is_missing(values)
+def _to_yuan_text(values: pd.Series, unit: str | None, column: str, location: Callable[[int], str]) -> pd.Series:
+    factor = engine.unit_factor(unit or "元", column, "Wind [单位]")
+    text, missing, _ = engine.clean_numbers(values, location)
     if factor == 1:
         return text.where(~missing, "")
     return pd.Series([format(Decimal(v) * factor, "f") if not m else "" for v, m in zip(text, missing)],
@@ -39,11 +35,11 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
     data_files = [f for f in files if f.name.lower().endswith(readers.DATA_SUFFIXES)]
     sheets, footers = readers.read_wind(data_files, progress)
     panel_parts, snapshot_parts, sheet_codes, dropped_columns, locations = [], [], [], 0, []
-    for file, (headers, body) in zip(data_files, sheets):
-        locations.append(file.location)
+    for location, headers, body in sheets:
+        locations.append(location)
         names = [h.indicator for h in headers]
         if code_column not in names:
-            raise ImportProblem(f"{file.location}: no {code_column!r} column in the Wind sheet (rule: Wind layout)")
+            raise ImportProblem(f"{location}: no {code_column!r} column in the Wind sheet (rule: Wind layout)")
         code = body[names.index(code_column)]
         sheet_codes.append(code)
         snapshot = {code_column: code, "_file": body["_file"], "_row": body["_row"]}
@@ -57,7 +53,9 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
             if header.statement_type not in (None, CONSOLIDATED):
                 dropped_columns += 1
                 continue
-            values = _to_yuan_text(body[position], header.unit, f"{file.location}, column {position + 1}")
+            values = _to_yuan_text(body[position], header.unit,
+                                   f"{location}, column {position + 1} ({header.indicator} {header.year})",
+                                   _wind_location(body, position, header))
             year_columns = by_year.setdefault(header.year, {})
             if header.indicator in year_columns:  # a column exported twice: its last non-empty value wins
                 values = values.where(values.astype(str) != "", year_columns[header.indicator])
@@ -82,6 +80,13 @@ def read_wind_tables(files: list[readers.ExportFile], profile: dict,
         frames["WindPanel"] = VendorFrame("WindPanel", panel, locations, footer_rows_dropped=footers,
                                           columns_dropped={"columns not 合并报表 (consolidated)": dropped_columns})
     return frames
+
+
+def _wind_location(body: pd.DataFrame, position: int, header: readers.WindHeader) -> Callable[[int], str]:
+    def location(row: int) -> str:
+        return (f"{body['_file'].iloc[row]}, row {body['_row'].iloc[row]}, column {position + 1} "
+                f"({header.indicator} {header.year})")
+    return location
 
 
 def _merge_sheets(parts: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:

@@ -387,3 +387,152 @@ def test_tushare_frames_keep_consolidated_annual_rows(tmp_path):
     assert prepared.frame.index.tolist() == [("600519", 2020), ("000001", 2020)]
     assert prepared.frame["total_assets"].tolist() == ["100", "7"]
     assert prepared.stats.dropped_by_rule == {"consolidated (report_type = 1)": 1, "annual period (end_date 1231)": 1}
+
+
+# --------------------------------------------------------------------------- review fixes
+
+def test_header_only_csmar_file_reads_as_no_rows(tmp_path):
+    (tmp_path / "FS_Combas.csv").write_text("Stkcd,Accper,A001000000\n", encoding="utf-8")
+    assert _read_table(tmp_path, "FS_Combas").empty
+    (tmp_path / "FS_Combas.csv").write_text("Stkcd,Accper,A001000000\n证券代码,会计期间,资产总计\n"
+                                            "没有单位,没有单位,元\n", encoding="utf-8")
+    read = readers.read_csmar_like(list(readers.export_files(tmp_path)), "FS_Combas", "Stkcd", print)
+    assert read.frame.empty and read.header_rows_dropped == 2
+
+
+def test_blank_or_dotted_codes_in_the_first_data_rows_are_kept(tmp_path):
+    frame = pd.DataFrame([["", "2020-12-31", "1"], ["--", "2020-12-31", "2"], ["sh.600000", "2020-12-31", "3"],
+                          ["000001", "2020-12-31", "4"]], columns=["Stkcd", "Accper", "A001000000"])
+    _csv(tmp_path / "FS_Combas.csv", frame)
+    read = _read_table(tmp_path, "FS_Combas")
+    assert read["A001000000"].tolist() == ["1", "2", "3", "4"]
+    assert engine.normalise_code(read["Stkcd"]).tolist() == ["", "", "600000", "000001"]
+
+
+def test_more_than_two_extra_header_rows_name_file_and_row(tmp_path):
+    frame = pd.DataFrame([["证券代码", "x"], ["没有单位", "x"], ["备注", "x"], ["000001", "1"]], columns=["Stkcd", "A"])
+    _csv(tmp_path / "FS_Combas.csv", frame)
+    with pytest.raises(ImportProblem, match=r"FS_Combas\.csv, row 4, field Stkcd: '备注' .*\(rule: header rows\)"):
+        _read_table(tmp_path, "FS_Combas")
+    _csv(tmp_path / "FS_Combas.csv", pd.DataFrame([["a", "1"], ["b", "2"], ["c", "3"]], columns=["Stkcd", "A"]))
+    with pytest.raises(ImportProblem, match=r"row 2, field Stkcd: no row has a stock code"):
+        _read_table(tmp_path, "FS_Combas")
+
+
+@pytest.mark.parametrize("cell", ["——", "N.A.", "12.5%"])
+def test_wind_non_number_names_file_row_and_column(tmp_path, cell):
+    sheet = pd.DataFrame({"证券代码": ["000001.SZ", "600000.SH"],
+                          "营业总收入\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 万元": ["1", cell]})
+    _csv(tmp_path / "wind.csv", sheet)
+    from dagster_project.importer.wind import read_wind_tables
+
+    with pytest.raises(ImportProblem, match=r"wind\.csv, row 3, column 2 \(营业总收入 2018\): .* is not a number "
+                                            r"\(rule: numeric value\)"):
+        read_wind_tables(list(readers.export_files(tmp_path)), engine.load_profile("wind"), print)
+
+
+def _xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return buffer.getvalue()
+
+
+def test_lock_files_and_macos_debris_are_skipped(tmp_path):
+    good = pd.DataFrame({"Stkcd": ["000001"], "A": ["1"]})
+    _csv(tmp_path / "x.csv", good)
+    (tmp_path / "~$x.xlsx").write_bytes(b"\x00lock")
+    (tmp_path / "._x.csv").write_bytes(b"\x00\x05\x16\x07resource fork")
+    with zipfile.ZipFile(tmp_path / "d.zip", "w") as archive:
+        archive.writestr("__MACOSX/._y.csv", b"\x00\x05\x16\x07")
+        archive.writestr("y.csv", good.to_csv(index=False))
+    assert sorted(f.name for f in readers.export_files(tmp_path)) == ["x.csv", "y.csv"]
+
+
+def test_corrupt_workbook_names_the_file_and_rule(tmp_path):
+    (tmp_path / "FS_Combas.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(ImportProblem, match=r"FS_Combas\.xlsx: cannot be read as Excel: .*\(rule: file layout\)"):
+        _read_table(tmp_path, "FS_Combas")
+
+
+def test_wind_empty_files_are_skipped_and_parts_keep_their_names(tmp_path):
+    from dagster_project.importer.wind import read_wind_tables
+
+    (tmp_path / "a_empty.csv").write_text("", encoding="utf-8")
+    revenue = "营业总收入\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 元"
+    assets = "资产总计\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 元"
+    (tmp_path / "b.xlsx").write_bytes(_xlsx_bytes({
+        "one": pd.DataFrame({"证券代码": ["000001.SZ"], revenue: ["5"]}),
+        "blank": pd.DataFrame(),
+        "two": pd.DataFrame({"证券代码": ["000001.SZ"], "证券简称": ["平安银行"], assets: ["7"]})}))
+    tables = read_wind_tables(list(readers.export_files(tmp_path)), engine.load_profile("wind"), print)
+    panel = tables["WindPanel"].frame
+    assert panel[["营业总收入", "资产总计"]].values.tolist() == [["5", "7"]]  # both sheets read
+    assert tables["WindPanel"].files == [f"{tmp_path / 'b.xlsx'}[one]", f"{tmp_path / 'b.xlsx'}[two]"]
+    assert tables["WindSnapshot"].frame["_file"].tolist() == [f"{tmp_path / 'b.xlsx'}[two]"]
+
+
+def test_a_workbook_with_two_non_empty_sheets_is_refused_naming_them(tmp_path):
+    frame = pd.DataFrame({"Stkcd": ["000001"], "A": ["1"]})
+    (tmp_path / "FS_Combas.xlsx").write_bytes(_xlsx_bytes({"Sheet1": frame, "Sheet2": frame, "empty": pd.DataFrame()}))
+    with pytest.raises(ImportProblem, match=r"FS_Combas\.xlsx: the workbook has 2 non-empty sheets \(Sheet1, Sheet2\)"):
+        _read_table(tmp_path, "FS_Combas")
+
+
+def test_an_unknown_profile_unit_names_the_column_and_known_units(editable, tmp_path):
+    profile = tmp_path / "csmar.yaml"
+    text = (engine.PROFILES_DIR / "csmar.yaml").read_text(encoding="utf-8")
+    profile.write_text(text.replace("unit: 元", "unit: 万", 1), encoding="utf-8")
+    sources = [parse_source(f"{profile}:{editable / 'csmar'}"), parse_source(f"cnki:{editable / 'cnki'}")]
+    with pytest.raises(ImportProblem, match=r"profile .*csmar\.yaml: \w+\.\w+: unknown unit '万' "
+                                            r"\(rule: profile unit; known units: 元, yuan, 千元, 万元"):
+        import_vintage(sources, "v1", tmp_path / "landing")
+    from dagster_project.importer.wind import read_wind_tables
+
+    (tmp_path / "w").mkdir()
+    _csv(tmp_path / "w" / "w.csv", pd.DataFrame({"证券代码": ["000001.SZ"], "A\n[报告期] 2018年报\n[单位] thousand": ["1"]}))
+    with pytest.raises(ImportProblem, match=r"w\.csv, column 2 \(A 2018\): unknown unit 'thousand' \(rule: Wind"):
+        read_wind_tables(list(readers.export_files(tmp_path / "w")), engine.load_profile("wind"), print)
+
+
+@pytest.mark.parametrize("cell", ["0", "否", "False"])
+def test_a_boolean_column_without_a_recode_table_refuses_text(cell):
+    with pytest.raises(ImportProblem, match=rf"row 1: '{cell}' is not a boolean \(rule: BOOLEAN column needs a recode"):
+        engine._cast(pd.Series([True, cell, None], dtype=object), "BOOLEAN", Decimal(1), lambda i: f"row {i}")
+    recoded = engine._recode(pd.Series(["1", "0", ""]), {1: True, 0: False}, lambda i: f"row {i}")
+    assert engine._cast(recoded, "BOOLEAN", Decimal(1), str).tolist() == [True, False, pd.NA]
+
+
+def test_missing_legal_and_subsidiary_names_make_no_applicant_rows():
+    from dagster_project.importer.applicants import build_applicant_firm_map
+
+    assert engine.normalise_name(pd.Series(["甲（集团） 公司", None, float("nan")], dtype=object)).tolist() == [
+        "甲(集团)公司", "", ""]
+    patents = pd.DataFrame({"application_number": ["CN1", "CN2"], "applicants": ["甲公司", "乙公司;丙公司"]})
+    firms = pd.DataFrame({"stock_code": ["000001", "000002"]})
+    auxiliary = {"legal_names": pd.DataFrame({"stock_code": ["000001", "000001", "000002"],
+                                              "legal_name": ["甲公司", None, pd.NA]}, dtype=object),
+                 "subsidiaries": pd.DataFrame({"stock_code": ["000002", "000002"],
+                                               "subsidiary_name": [float("nan"), "丙公司"]}, dtype=object)}
+    table, stats = build_applicant_firm_map(patents, firms, auxiliary)
+    assert table.values.tolist() == [["甲公司", "000001", "parent"], ["丙公司", "000002", "subsidiary"]]
+    assert stats["names_matched"] == 2
+
+
+def test_blank_keys_stay_blank_and_are_refused_naming_file_and_row(tmp_path):
+    assert engine.normalise_code(pd.Series(["", "--", "1"])).tolist() == ["", "", "000001"]
+    assert engine.normalise_application_number(pd.Series(["", "--", "2023.0"])).tolist() == ["", "", "CN2023.0"]
+    _csv(tmp_path / "FS_Combas.csv", pd.DataFrame({"Stkcd": ["1", "", "2"], "Accper": ["2020-12-31"] * 3,
+                                                   "Typrep": ["A"] * 3, "A001000000": ["1", "2", "3"]}))
+    read = _read_table(tmp_path, "FS_Combas")
+    with pytest.raises(ImportProblem, match=r"FS_Combas\.csv, row 3, field Stkcd: '' leaves the key stock_code "
+                                            r"missing \(rule: key present\)"):
+        engine.prepare_table("csmar", "FS_Combas", engine.load_profile("csmar")["tables"]["FS_Combas"],
+                             readers.VendorFrame("FS_Combas", read, ["FS_Combas.csv"]))
+    # Two patents without a number would have collapsed into one under keep_last.
+    _csv(tmp_path / "CNKI专利.csv", pd.DataFrame({"申请号": ["202311340972.0", "--", ""], "名称": ["a", "b", "c"]}))
+    read = _read_table(tmp_path, "CNKI专利", None)
+    with pytest.raises(ImportProblem, match=r"CNKI专利\.csv, row 3, field 申请号: '--' leaves the key _id missing"):
+        engine.prepare_table("cnki", "CNKI专利", engine.load_profile("cnki")["tables"]["CNKI专利"],
+                             readers.VendorFrame("CNKI专利", read, ["CNKI专利.csv"]))
