@@ -242,8 +242,9 @@ class QualityTolerances(BaseModel):
         default=100,
         description=(
             "per-year derived measures are compared only where the previous sample holds at least this many "
-            "firm-years in that year (the pooled sample is always compared): a share over a few dozen "
-            "firm-years moves by several percent when one firm-year is restated across a filter"
+            "firm-years in that fiscal year (patents in that application year for matched_applicant_share; "
+            "the pooled sample is always compared): a share over a few dozen rows moves by several percent "
+            "when one row is restated across a filter"
         ),
     )
     derived_max_relative_shift: float = Field(
