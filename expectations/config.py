@@ -176,6 +176,14 @@ class QualityTolerances(BaseModel):
         default=30,
         description="distribution measures skip strata with fewer rows than this in the previous vintage",
     )
+    drift_min_positive_values: int = Field(
+        default=5,
+        description=(
+            "the ln-space median and IQR of a column in a stratum are compared only where both vintages hold at "
+            "least this many positive values: quartiles of fewer are interpolations between one or two values, "
+            "and with none there is no location at all; the zero and null shares judge such a change"
+        ),
+    )
     drift_min_rows_ratio: float = Field(
         default=0.97,
         description=(
