@@ -56,6 +56,7 @@ from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
 from analysis.clustering import clip_to_positive_semidefinite, cluster_counts, multiway_meat
+from analysis.clustering import cluster_codes as factorize_clusters
 from analysis.results import RegressionResult
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
 
@@ -254,7 +255,7 @@ def _covariance(
     nested_adjustment = 1 if dof.levels_nested_in_cluster else 0
     factor = (n_obs - 1) / (df_unclustered - nested_adjustment) * n_clusters / (n_clusters - 1)
     vcov = bread @ multiway_meat(scores, cluster_codes) @ bread * factor
-    if cluster_codes.ndim == 2:
+    if cluster_codes.reshape(n_obs, -1).shape[1] > 1:
         vcov = clip_to_positive_semidefinite(vcov, constant_last=True)
     return vcov, min(df_unclustered, n_clusters - 1)
 
@@ -297,11 +298,8 @@ def fit_ols(
     # Without fixed effects the constant plays the part of the one absorbed level (reghdfe's
     # noabsorb), so both cases share the same transformation and degrees-of-freedom rules.
     absorbed = {name: _codes(sample[name]) for name in fixed_effects} or {"_cons": np.zeros(n_obs, np.int64)}
-    cluster_codes = None
-    if vce == "cluster":
-        cluster_codes = _codes(sample[clusters[0]]) if len(clusters) == 1 else np.column_stack(
-            [_codes(sample[name]) for name in clusters])
-    counts = cluster_counts(cluster_codes.reshape(n_obs, -1)) if cluster_codes is not None else []
+    cluster_codes = factorize_clusters(sample[clusters]) if vce == "cluster" else None  # (n, Q)
+    counts = cluster_counts(cluster_codes) if cluster_codes is not None else []
     n_clusters = min(counts) if counts else 0
     for name, count in zip(clusters, counts):
         if count < 2:

@@ -227,6 +227,18 @@ def propensity_scores(
     return PropensityScoreResult(model=fitted, scores=pd.Series(fit.predict(exog), index=sample.index))
 
 
+def _scores(data: pd.DataFrame, treatment: str, covariates: Sequence[str] | None, score: str | None,
+            model: str) -> tuple[PropensityScoreResult | None, pd.Series]:
+    """Scores estimated from ``covariates`` (with their fit), else the given ``score`` column
+    over the rows where it and the treatment are present (without a fit)."""
+    if covariates is not None:
+        propensity = propensity_scores(data, treatment, covariates, model)
+        return propensity, propensity.scores
+    require_columns(data, [treatment, score])
+    require_finite_numeric(data, [treatment, score])
+    return None, data.loc[data[[treatment, score]].notna().all(axis=1), score].astype(float)
+
+
 @dataclass(frozen=True)
 class _SortedControls:
     """Controls sorted by score twice: ties in score by ascending row position (``right``,
@@ -387,14 +399,7 @@ def match_nearest_neighbour(
     if MATCH_WEIGHT_COLUMN in data.columns:
         raise ValueError(f"data already has a column {MATCH_WEIGHT_COLUMN!r}, which the matched sample adds")
 
-    if covariates is not None:
-        propensity = propensity_scores(data, treatment, covariates, model)
-        scores = propensity.scores
-    else:
-        require_columns(data, [treatment, score])
-        require_finite_numeric(data, [treatment, score])
-        propensity = None
-        scores = data.loc[data[[treatment, score]].notna().all(axis=1), score].astype(float)
+    propensity, scores = _scores(data, treatment, covariates, score, model)
     treated = _binary_treatment(data.loc[scores.index, treatment], treatment)
 
     is_treated = treated.to_numpy()
@@ -522,13 +527,7 @@ def match_optimal(
     if distance == "propensity":
         if (covariates is None) == (score is None):
             raise ValueError("give exactly one of covariates (to estimate the score) or score (a column name)")
-        if covariates is not None:
-            propensity = propensity_scores(data, treatment, covariates, model)
-            scores = propensity.scores
-        else:
-            require_columns(data, [treatment, score])
-            require_finite_numeric(data, [treatment, score])
-            scores = data.loc[data[[treatment, score]].notna().all(axis=1), score].astype(float)
+        propensity, scores = _scores(data, treatment, covariates, score, model)
         labels = scores.index
     elif distance == "mahalanobis":
         if not covariates or score is not None:

@@ -454,6 +454,10 @@ def summary_lines(replication: Replication) -> list[str]:
 
 # --- rendering -----------------------------------------------------------------------------
 
+AGREEMENT_NOTE = (f"Paper value (SE) with stars; ours likewise. {STAR_NOTE} Agreement counts leave out cells "
+                  "flagged as the paper's own inconsistencies and unmappable cells; the magnitude ratio is the median "
+                  "|ours / paper| over coefficient cells (over all cells in tables of statistics).")
+
 def _fmt(value: float | None, number_format: str) -> str:
     if value is None or pd.isna(value):
         return ""
@@ -507,6 +511,20 @@ def _row_values(comparison: Comparison, has_truth: bool) -> list[tuple[str, str]
     return values
 
 
+def _planted_extra_rows(replication: Replication) -> list[tuple[str, str, str, str]]:
+    """(estimand, planted, ours, z) texts of the planted values without a paper cell; ours
+    without brackets when its SE is missing (NULL or NaN in the results)."""
+    rows = []
+    for truth, ours, z in replication.truths_without_cell:
+        ours_text = ""
+        if ours is not None:
+            ours_text = _fmt(ours.value, ".3f")
+            if _fmt(ours.std_error, ".3f"):
+                ours_text += f" ({_fmt(ours.std_error, '.3f')})"
+        rows.append((truth.name, _fmt(truth.value, ".3f"), ours_text, _fmt(z, ".2f")))
+    return rows
+
+
 def _headers(has_truth: bool) -> list[str]:
     return ["Row", "Column", "Paper", "Ours", "Ours/paper",
             *(["Planted", "z"] if has_truth else []), "Note"]
@@ -519,9 +537,7 @@ def render_markdown(replication: Replication, figures: Sequence[Path] = ()) -> s
         lines += [f"> **{SYNTHETIC_BANNER}**: {SYNTHETIC_EXPLANATION}", ""]
     lines += [p.line(), "", "## Summary", ""]
     lines += [f"- {line}" for line in summary_lines(replication)]
-    lines += ["", f"Paper value (SE) with stars; ours likewise. {STAR_NOTE} Agreement counts leave out cells "
-              "flagged as the paper's own inconsistencies and unmappable cells; the magnitude ratio is the median "
-              "|ours / paper| over coefficient cells (over all cells in tables of statistics)."]
+    lines += ["", AGREEMENT_NOTE]
     if replication.has_truth:
         lines += ["", "Planted: the population value of the estimand on this synthetic data-generating process "
                   "(truth.json `derived`); z = (ours - planted) / sqrt(SE_ours^2 + SE_planted^2)."]
@@ -536,9 +552,7 @@ def render_markdown(replication: Replication, figures: Sequence[Path] = ()) -> s
     if replication.truths_without_cell:
         lines += ["", "## Planted values without a paper cell", "", "| Estimand | Planted | Ours | z |",
                   "|---|---|---|---|"]
-        for truth, ours, z in replication.truths_without_cell:
-            ours_text = "" if ours is None else f"{ours.value:.3f} ({ours.std_error:.3f})"
-            lines.append(f"| {truth.name} | {truth.value:.3f} | {ours_text} | {_fmt(z, '.2f')} |")
+        lines += ["| " + " | ".join(cells) + " |" for cells in _planted_extra_rows(replication)]
     unmappable = [c for c in replication.comparisons if c.unmappable]
     lines += ["", "## Unmappable cells", ""]
     lines += [f"- {TABLE_TITLES.get(c.cell.table_id)} {c.cell.row} / {c.cell.column}: {c.unmappable}"
@@ -563,9 +577,7 @@ def render_html(replication: Replication, figures: Sequence[Path] = ()) -> str:
     body.append('<section id="summary"><h2>Summary</h2><ul class="summary">')
     body += [f"<li>{escape(line)}</li>" for line in summary_lines(replication)]
     body.append("</ul>")
-    body.append(f'<p class="note">Paper value (SE) with stars; ours likewise. {escape(STAR_NOTE)} Agreement counts '
-                "leave out cells flagged as the paper's own inconsistencies and unmappable cells; the magnitude ratio "
-                "is the median |ours / paper| over coefficient cells (over all cells in tables of statistics).</p>")
+    body.append(f'<p class="note">{escape(AGREEMENT_NOTE)}</p>')
     if replication.has_truth:
         body.append('<p class="note">Planted: the population value of the estimand on this synthetic process '
                     "(truth.json <code>derived</code>); z = (ours &minus; planted) / &radic;(SE<sub>ours</sub>&sup2; + "
@@ -596,11 +608,10 @@ def render_html(replication: Replication, figures: Sequence[Path] = ()) -> str:
         body.append('<section id="planted-extra"><h2>Planted values without a paper cell</h2><table><thead><tr>'
                     '<th class="label">Estimand</th><th class="num">Planted</th><th class="num">Ours</th>'
                     '<th class="num">z</th></tr></thead><tbody>')
-        for truth, ours, z in replication.truths_without_cell:
-            ours_text = "" if ours is None else f"{ours.value:.3f} ({ours.std_error:.3f})"
-            slot = '<span class="mark"></span>'
-            body.append(f'<tr><td class="label">{escape(truth.name)}</td><td class="num">{truth.value:.3f}{slot}</td>'
-                        f'<td class="num">{escape(ours_text)}{slot}</td><td class="num">{_fmt(z, ".2f")}{slot}</td></tr>')
+        slot = '<span class="mark"></span>'
+        for name, *numbers in _planted_extra_rows(replication):
+            body.append(f'<tr><td class="label">{escape(name)}</td>'
+                        + "".join(f'<td class="num">{escape(text)}{slot}</td>' for text in numbers) + "</tr>")
         body.append("</tbody></table></section>")
     unmappable = [c for c in replication.comparisons if c.unmappable]
     body.append('<section id="unmappable"><h2>Unmappable cells</h2><ul>')

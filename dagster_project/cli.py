@@ -184,6 +184,13 @@ def _run_waiting_vintages() -> int:
             if outcome.success:
                 _say(f"vintage {vintage_id}: run {outcome.run_id} succeeded in {outcome.seconds:.1f} s, status {outcome.status}")
                 continue
+            if outcome.status == "published":
+                # the failure hook keeps a vintage published only when a step after publication failed
+                _say(f"vintage {vintage_id}: run {outcome.run_id} published it, but the later step(s) "
+                     f"{', '.join(outcome.failed_steps) or '?'} failed (warning; the served data are sound)")
+                for error in outcome.errors:
+                    print(error, file=sys.stderr)
+                continue
             if outcome.status == "validated":
                 _say(f"vintage {vintage_id}: validated, but another run published first (publish_conflict); "
                      f"it still waits: run `nqp run` again")

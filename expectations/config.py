@@ -176,6 +176,14 @@ class QualityTolerances(BaseModel):
         default=30,
         description="distribution measures skip strata with fewer rows than this in the previous vintage",
     )
+    drift_min_positive_values: int = Field(
+        default=5,
+        description=(
+            "the ln-space median and IQR of a column in a stratum are compared only where both vintages hold at "
+            "least this many positive values: quartiles of fewer are interpolations between one or two values, "
+            "and with none there is no location at all; the zero and null shares judge such a change"
+        ),
+    )
     drift_min_rows_ratio: float = Field(
         default=0.97,
         description=(
@@ -242,8 +250,9 @@ class QualityTolerances(BaseModel):
         default=100,
         description=(
             "per-year derived measures are compared only where the previous sample holds at least this many "
-            "firm-years in that year (the pooled sample is always compared): a share over a few dozen "
-            "firm-years moves by several percent when one firm-year is restated across a filter"
+            "firm-years in that fiscal year (patents in that application year for matched_applicant_share; "
+            "the pooled sample is always compared): a share over a few dozen rows moves by several percent "
+            "when one row is restated across a filter"
         ),
     )
     derived_max_relative_shift: float = Field(

@@ -17,7 +17,10 @@ The long frame of (measure, column, stratum, previous, current, shift) is valida
 Great Expectations like any suite, so a failure quotes the failing strata with both
 figures: ``column='rd_expense', stratum='fiscal_year=2019', previous=16.2, current=7.0``.
 Distribution measures skip strata with fewer than ``drift_min_stratum_rows`` rows in
-the previous vintage (a median of a handful of firm-years moves with one revision).
+the previous vintage (a median of a handful of firm-years moves with one revision); the
+log measures also skip a column where either vintage has fewer than
+``drift_min_positive_values`` positive values in the stratum (a column that turned all zero
+has no log location: the zero share judges that change, not an infinite shift).
 Tolerances: ``expectations/config.py``; their measured clean-to-clean variation:
 ``docs/data_quality.md`` (checks against the previous vintage) and ``bench/quality_margins.py``.
 """
@@ -55,6 +58,9 @@ VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 MEASURES = ("ln_median", "ln_iqr", "zero_share", "null_share")
+# Measures over the positive values only, skipped where either vintage has fewer than
+# ``drift_min_positive_values`` of them in the stratum.
+LOG_MEASURES = ("ln_median", "ln_iqr")
 # Keys of the previous vintage that must still be there: history is revised, not deleted,
 # so a firm-year (or patent, or firm) that disappears is a lost row even when the stratum
 # counts stay within their bound (and a renumbered patent loses its old number).
@@ -75,6 +81,7 @@ def _stats_sql(table: str, stratum: str, expression: str, last_year: int | None)
             f"quantile_cont({ln}, 0.75) - quantile_cont({ln}, 0.25) as \"{column}|ln_iqr\"",
             f"avg(case when t.{column} = 0 then 1.0 when t.{column} is null then null else 0.0 end) as \"{column}|zero_share\"",
             f"avg(case when t.{column} is null then 1.0 else 0.0 end) as \"{column}|null_share\"",
+            f"count(case when t.{column} > 0 then 1 end) as \"{column}|positive_values\"",
         ]
     # Years both vintages cover; the newest year is judged by itself (rows only).
     year_stratum = _YEAR_STRATUM.get(table)
@@ -111,7 +118,11 @@ def drift_frame(conn: duckdb.DuckDBPyConnection, table: str, facts: VintageFacts
         if after is None or before["rows"] < tolerances.drift_min_stratum_rows:
             continue
         for column in VALUE_COLUMNS.get(table, ()):
+            few_positive = min(before[f"{column}|positive_values"], after[f"{column}|positive_values"]) \
+                < tolerances.drift_min_positive_values
             for measure in MEASURES:
+                if few_positive and measure in LOG_MEASURES:
+                    continue  # a column turning (almost) all zero or null is a zero/null share change
                 old, new = before[f"{column}|{measure}"], after[f"{column}|{measure}"]
                 if pd.isna(old) and pd.isna(new):
                     continue

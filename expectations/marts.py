@@ -120,6 +120,7 @@ applicants as (
 ),
 matched as (
     select coalesce('application_year=' || application_year, 'all') as stratum,
+           count(*) as patent_rows,
            avg(case when is_matched then 1.0 else 0.0 end) as matched_applicant_share
     from (
         select application_number, any_value(application_year) as application_year,
@@ -142,6 +143,12 @@ def derived_measures(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[t
     return {(row.measure, row.stratum): float(row.value) for row in long.itertuples()}
 
 
+# The row counts that size a stratum: firm-years of a fiscal year, patents of an application year.
+STRATUM_SIZE_MEASURES = ("sample_rows", "patent_rows")
+# Sizes that are not judged themselves (patent counts are checked by the raw patent suites).
+STRATUM_SIZE_ONLY = ("patent_rows",)
+
+
 def _is_relative(measure: str) -> bool:
     return measure.endswith(("_mean", "_rows"))
 
@@ -150,15 +157,17 @@ def derived_measure_frame(previous: dict, current: dict, previous_vintage_id: st
                           tolerances: QualityTolerances = DEFAULT_TOLERANCES) -> pd.DataFrame:
     """One row per (measure, stratum) both samples hold: previous and current value, and the shift its bound judges.
 
-    Per-year strata with fewer than ``derived_min_stratum_rows`` sample firm-years (or patents)
-    in the previous vintage are left out: a share of a few dozen rows moves by whole percents
-    with one restated firm-year. The pooled stratum is always judged.
+    Per-year strata with fewer than ``derived_min_stratum_rows`` rows in the previous vintage
+    are left out (sample firm-years for the fiscal-year strata, patents for the application-year
+    strata): a share of a few dozen rows moves by whole percents with one restated row. The
+    pooled stratum is always judged.
     """
-    sizes = {stratum: value for (measure, stratum), value in previous.items() if measure == "sample_rows"}
+    sizes = {stratum: value for (measure, stratum), value in previous.items()
+             if measure in STRATUM_SIZE_MEASURES and stratum != "all"}
     rows = []
     for (measure, stratum), old in previous.items():
         new = current.get((measure, stratum))
-        if new is None:
+        if new is None or measure in STRATUM_SIZE_ONLY:
             continue
         size = sizes.get(stratum)
         if stratum != "all" and size is not None and size < tolerances.derived_min_stratum_rows:

@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dagster_project.provenance import code_version
+
 FORMATS = ("csv", "parquet", "dta")
 STATA_LABEL_LENGTH = 80  # Stata's limit on a variable label
 _RELATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
@@ -60,6 +62,21 @@ def _label(text: str) -> str:
     return text if len(text) <= STATA_LABEL_LENGTH else text[: STATA_LABEL_LENGTH - 3] + "..."
 
 
+def _data_label(conn: duckdb.DuckDBPyConnection, quoted: str, relation: str, columns) -> str:
+    """The .dta's own label: synthetic or real, the relation, its vintage(s) and the code version
+    (the flag first, so Stata's 80 characters never cut it off)."""
+    parts = []
+    if "is_synthetic" in columns:
+        synthetic = conn.execute(f"select bool_or(is_synthetic) from {quoted}").fetchone()[0]
+        parts.append("SYNTHETIC" if synthetic else "real data")
+    parts.append(f"NQP {relation}")
+    if "vintage_id" in columns:
+        vintages = [str(v) for (v,) in conn.execute(f"select distinct vintage_id from {quoted} order by 1").fetchall()]
+        parts.append(f"vintage {', '.join(vintages) or 'none'}")
+    parts.append(f"code {code_version()}")
+    return _label(" | ".join(parts))
+
+
 def export_relation(conn: duckdb.DuckDBPyConnection, relation: str, fmt: str, path: Path | str) -> Path:
     """Write ``relation`` (SCHEMA.NAME) to ``path`` as ``fmt`` (csv, parquet or dta)."""
     if fmt not in FORMATS:
@@ -68,13 +85,14 @@ def export_relation(conn: duckdb.DuckDBPyConnection, relation: str, fmt: str, pa
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     quoted = ".".join(f'"{part}"' for part in _split(relation))
+    target = str(path).replace("'", "''")  # a string literal in the COPY statement
     if fmt == "csv":
-        conn.execute(f"copy (select * from {quoted}) to '{path}' (header, delimiter ',')")
+        conn.execute(f"copy (select * from {quoted}) to '{target}' (header, delimiter ',')")
     elif fmt == "parquet":
-        conn.execute(f"copy (select * from {quoted}) to '{path}' (format parquet)")
+        conn.execute(f"copy (select * from {quoted}) to '{target}' (format parquet)")
     else:
         frame = stata_frame(conn.execute(f"select * from {quoted}").df())
         labels = {column: _label(comments.get(column) or column) for column in frame.columns}
         frame.to_stata(path, write_index=False, version=118, variable_labels=labels,
-                       data_label=_label(f"NQP Warehouse {relation}"))
+                       data_label=_data_label(conn, quoted, relation, comments))
     return path

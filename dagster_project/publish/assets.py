@@ -130,7 +130,11 @@ def _failed_check_alerts(context: HookContext, vintage_id: str, alerted_assets: 
 
 @failure_hook(required_resource_keys={"ops", "vintage", "warehouse"})
 def reject_vintage_on_failure(context: HookContext):
-    """A step failed, so the vintage is not published: record ``rejected`` and make sure an alert exists."""
+    """A step failed, so the vintage is not published: record ``rejected`` and make sure an alert exists.
+
+    Not when this run already published the vintage (a later step such as the export failed):
+    then only a warning alert is raised and the vintage stays ``published``.
+    """
     ops: OpsStore = context.resources.ops
     vintage_id = _run_vintage(context)
     if vintage_id is None:
@@ -145,6 +149,18 @@ def reject_vintage_on_failure(context: HookContext):
                                      f"{context.op_exception}",
         )], ops=ops, log=context.log, run_id=context.run_id)
         return
+    latest = ops.latest_statuses().get(vintage_id)
+    if latest is not None and (latest.run_id, latest.status) == (context.run_id, "published"):
+        # A step after publication (the exports) failed: the vintage passed every blocking
+        # check and is being served, so it must not be branded rejected (that would also bar
+        # its fingerprint); the failure is reported as a warning instead.
+        error = context.op_exception
+        raise_alerts([Alert(
+            vintage_id=vintage_id, asset=context.step_key, rule="post_publication_step_failed", severity="warning",
+            failing_count=1, message=f"vintage {vintage_id} is published, but the later step {context.step_key} "
+                                     f"failed: {type(error).__name__}: {str(error)[:500]}",
+        )], ops=ops, log=context.log, run_id=context.run_id)
+        return
     already_alerted = alerted_assets(ops, context.run_id)
     alerts = _failed_check_alerts(context, vintage_id, already_alerted)
     if not alerts and not already_alerted:
@@ -155,7 +171,6 @@ def reject_vintage_on_failure(context: HookContext):
                     f"{type(error).__name__}: {str(error)[:500]}",
         )]
     raise_alerts(alerts, ops=ops, log=context.log, run_id=context.run_id)
-    latest = ops.latest_statuses().get(vintage_id)
     if latest is None or (latest.run_id, latest.status) != (context.run_id, "rejected"):
         ops.record_status(vintage_id, "rejected", fingerprint=latest.fingerprint if latest else None,
                           run_id=context.run_id,

@@ -72,7 +72,7 @@ def replication_report(context: AssetExecutionContext, warehouse: DuckDBResource
         if overall.median_ratio is not None else MetadataValue.null(),
         "paper_inconsistencies": overall.inconsistent,
         "unmappable": overall.unmappable,
-        "planted_within_3se": f"{overall.truth_within}/{overall.truth_total}" if replication.has_truth else "n/a",
+        "planted_within_z_limit": f"{overall.truth_within}/{overall.truth_total}" if replication.has_truth else "n/a",
         "path": MetadataValue.path(str(html_path)),
         "vintage": provenance.vintage_id,
         "synthetic": provenance.is_synthetic,

@@ -127,3 +127,25 @@ def test_a_mapping_file_that_lost_rows_fails_on_the_matched_applicant_share(tabl
         m == "matched_applicant_share" and s.startswith("application_year=") for m, s in flagged), flagged
     assert {m for m, _ in flagged} == {"matched_applicant_share"}
     assert DEFAULT_TOLERANCES.derived_min_stratum_rows < FIRM_YEARS_PER_YEAR
+
+
+def test_sparse_application_years_are_judged_pooled_only(tables, tmp_path):
+    """Application-year strata are sized by their patents: a year of a few dozen patents whose
+    matched share jumps is not judged on its own, a year of hundreds is."""
+    sparse_year, rng = 2015, np.random.default_rng(5)
+    patents = tables["patents"]
+    in_sparse = patents["application_date"].dt.year == sparse_year
+    before = {**tables, "patents": pd.concat([patents[~in_sparse], patents[in_sparse].iloc[:40]], ignore_index=True)}
+    assert DEFAULT_TOLERANCES.derived_min_stratum_rows > 40
+    after = {k: v.copy() for k, v in before.items()}
+    # every applicant of the sparse year becomes unmatched: its share falls by tenths
+    in_sparse_after = after["patents"]["application_date"].dt.year == sparse_year
+    after["patents"].loc[in_sparse_after, "applicants"] = [f"个人{rng.integers(0, 10**6)}"
+                                                          for _ in range(in_sparse_after.sum())]
+    previous, frame, outcome = _judge(before, after, tmp_path)
+    assert previous[("patent_rows", f"application_year={sparse_year}")] == 40
+    assert f"application_year={sparse_year}" not in set(frame["stratum"])
+    assert "application_year=2016" in set(frame["stratum"])
+    assert "patent_rows" not in set(frame["measure"])
+    flagged = {(e["measure"], e["stratum"]) for f in outcome.failures for e in f.examples}
+    assert not any(s.startswith("application_year=") for _, s in flagged), flagged

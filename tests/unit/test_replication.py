@@ -128,3 +128,20 @@ def test_printed_stars_that_the_estimate_and_se_cannot_give_are_flagged():
     assert "contradict" in _checked_stars(one_star).inconsistency
     two_stars = PaperCell("tableXX", "x", "(1)", 0.010, locator, paren=0.004, stars=2, is_coefficient=True)
     assert _checked_stars(two_stars).inconsistency is None
+
+
+def test_a_planted_value_without_a_paper_cell_and_without_an_se_renders_without_brackets():
+    """A NULL SE in the results (NaN in the frame, None once looked up) leaves the brackets out."""
+    frames = frames_equal_to_the_paper()
+    estimands = {"table07_att": {"table_id": "table07", "column_id": "att_npro", "term": "ATT", "value": 0.4,
+                                 "std_error": 0.01}}
+    frames["coefficients"] = pd.concat([frames["coefficients"], pd.DataFrame(
+        [{"table_id": "table07", "column_id": "att_npro", "term": "ATT", "estimate": 0.43, "std_error": 0.02,
+          "p_value": 0.0}])], ignore_index=True)
+    frames["coefficients"].loc[frames["coefficients"]["term"] == "ATT", "std_error"] = np.nan
+    replication = compare(published_tables(), frames, SYNTHETIC, estimands)
+    markdown = render_markdown(replication)
+    assert "| table07_att | 0.400 | 0.430 |" in markdown
+    page = render_html(replication)
+    assert '<td class="num">0.430<span class="mark"></span></td>' in page
+    assert "0.430 (" not in markdown + page

@@ -220,3 +220,19 @@ def test_abstracts_alone_in_traditional_script_fail_the_script_check(base, tmp_p
     outcome = _judge(base, tmp_path, folder, "patents")
     (failure,) = [f for f in outcome.failures if f.check == "patent_text_script"]
     assert "in_traditional_script" in failure.message(outcome.table)
+
+
+def _zero_rd_lease_in_2016(frame: pd.DataFrame) -> None:
+    frame.loc[frame["fiscal_year"] == 2016, "rd_lease"] = 0.0
+
+
+def test_a_column_turning_all_zero_is_a_zero_share_change_not_an_infinite_log_shift(base, tmp_path):
+    """No positive value left: the log location is undefined (NaN), so only the zero share judges it."""
+    folder = copy_vintage(base[0], tmp_path / "landing" / "2024-09")
+    edit("financials", _zero_rd_lease_in_2016)(folder)
+    outcome = _judge(base, tmp_path, folder, "financials")
+    flagged = {(f.check, e["column"], e["stratum"]) for f in outcome.failures for e in f.examples}
+    assert ("drift_zero_share", "rd_lease", "fiscal_year=2016") in flagged, flagged
+    # (the province strata pool every year, so their log IQR of rd_lease does move for real)
+    assert not [key for key in flagged if key[0] in ("drift_ln_median", "drift_ln_iqr")
+                and key[2] == "fiscal_year=2016"], flagged
