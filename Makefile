@@ -12,8 +12,10 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# The dbt manifest is prepared here (and by `nqp run`/`nqp ui`), never when Dagster imports the code location.
 setup: $(UV)
 	$(UV) sync --frozen --quiet
+	.venv/bin/python -m dagster_project.transform.manifest
 
 run: setup
 	.venv/bin/nqp run

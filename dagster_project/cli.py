@@ -171,8 +171,9 @@ def _run_waiting_vintages() -> int:
     vintages = _vintages_to_build()
     _say(f"vintage(s) to build, one run each: {', '.join(vintages)}")
 
-    _say("loading the Dagster definitions (parses the dbt project when it changed)")
     started = time.perf_counter()
+    _prepare_dbt_manifest()
+    _say("loading the Dagster definitions")
     from dagster import DagsterInstance
 
     from dagster_project.publish.runs import execute_vintage_run
@@ -224,12 +225,20 @@ def _run_waiting_vintages() -> int:
     return 0
 
 
+def _prepare_dbt_manifest() -> None:
+    """The code location declares the dbt assets from target/manifest.json and never parses."""
+    from dagster_project.transform.manifest import prepare_manifest, stale_reason
+
+    if stale_reason() is not None:
+        _say("parsing the dbt project (it changed since the manifest was written)")
+    prepare_manifest()
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     if args.host not in LOOPBACK_HOSTS:
         print(UNAUTHENTICATED_UI_WARNING.format(host=args.host, port=args.port), file=sys.stderr, flush=True)
     prepare_dagster_home()
-    # Parse dbt before the webserver imports the code location, so the first load is quick.
-    from dagster_project.transform.assets import ensure_manifest  # noqa: F401  (import parses if stale)
+    _prepare_dbt_manifest()
 
     command = ["dagster", "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     _say(f"serving the asset graph on http://{args.host}:{args.port} (Ctrl-C stops)")

@@ -53,6 +53,14 @@ def code_location_job_origin(job_name: str) -> RemoteJobOrigin:
     return RemoteJobOrigin(RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME), job_name)
 
 
+def code_location_job(job_name: str) -> JobDefinition:
+    """``job_name`` of the code location, loaded by module name (the module imports once per process)."""
+    repository = ReconstructableRepository.for_module(
+        DEFINITIONS_MODULE, DEFINITIONS_ATTRIBUTE, working_directory=str(settings.PROJECT_ROOT)
+    )
+    return repository.get_definition().get_job(job_name)
+
+
 def execute_in_process_with_origin(
     job: JobDefinition, *, instance: DagsterInstance, run_config: Mapping, tags: Mapping[str, str],
 ) -> JobExecutionResult:

@@ -137,13 +137,16 @@ def alerted_assets(ops: OpsStore, run_id: str) -> set[str]:
     return {asset for _, asset, _ in _alert_rows(ops, run_id)}
 
 
-def execute_vintage_run(vintage_id: str, instance) -> RunOutcome:
-    """Build, audit and (if every blocking check passes) publish ``vintage_id`` in this process."""
-    from dagster_project.definitions import defs
-    from dagster_project.publish.run_origin import execute_in_process_with_origin
+def execute_vintage_run(vintage_id: str, instance, job=None) -> RunOutcome:
+    """Build, audit and (if every blocking check passes) publish ``vintage_id`` in this process.
+
+    ``job`` defaults to the code location's ``JOB_NAME``, loaded by module name through
+    Dagster (run_origin.py), so this module never imports the definitions that import it.
+    """
+    from dagster_project.publish.run_origin import code_location_job, execute_in_process_with_origin
 
     started = time.perf_counter()
-    job = defs.resolve_job_def(JOB_NAME)
+    job = job or code_location_job(JOB_NAME)
     # Not job.execute_in_process: its runs carry no code-location origin, so the UI's
     # timeline would not show them (run_origin.py).
     result = execute_in_process_with_origin(

@@ -1,55 +1,26 @@
 """Transform: the dbt project (staging -> intermediate -> marts) as Dagster assets.
 
-dbt tests load as asset checks. dagster-dbt needs ``target/manifest.json`` at import
-time; :func:`ensure_manifest` runs ``dbt parse`` when it is missing or older than any
-file of the dbt project (dagster-dbt's own ``prepare_if_dev`` only runs under
-``dagster dev``, not for command-line or test materializations).
+dbt tests load as asset checks. The assets are declared from the prepared manifest
+(``manifest.py``: nothing is parsed at import) by a cached factory. They build in the
+step's own process (``runner.py``), with the run's working copy, the vintage and the
+sample options passed as arguments of the dbt invocation.
 """
 
-import json
-import os
-import sys
+
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from dagster import AssetExecutionContext, AssetKey, Config
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config
+from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from dagster_project import settings
+from dagster_project.transform.manifest import checked_manifest_path
+from dagster_project.transform.runner import dbt_build
 from dagster_project.vintage import VintageSelection
-
-# dbt is installed in this interpreter's environment, which need not be activated (the
-# Makefile calls .venv/bin/nqp directly); dagster-dbt looks the executable up on PATH.
-_ENV_BIN = str(Path(sys.executable).parent)
-if _ENV_BIN not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = _ENV_BIN + os.pathsep + os.environ.get("PATH", "")
-
-DBT_PROJECT = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
-_GENERATED_DIRS = {"target", "logs", "dbt_packages"}
-
-
-def _newest_project_file_mtime(project_dir: Path) -> float:
-    newest = 0.0
-    for path in project_dir.rglob("*"):
-        relative = path.relative_to(project_dir)
-        if relative.parts and relative.parts[0] in _GENERATED_DIRS:
-            continue
-        if path.is_file():
-            newest = max(newest, path.stat().st_mtime)
-    return newest
-
-
-def ensure_manifest() -> Path:
-    """Return the dbt manifest path, parsing the project first if it is stale."""
-    manifest = DBT_PROJECT.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_project_file_mtime(DBT_PROJECT.project_dir):
-        # Parsing renders profiles.yml, which reads the warehouse path from the environment.
-        os.environ.setdefault("NQP_WAREHOUSE_PATH", str(settings.warehouse_path()))
-        DBT_PROJECT.preparer.prepare(DBT_PROJECT)
-    return manifest
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -93,16 +64,6 @@ class SampleOptionsConfig(Config):
     )
 
 
-def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, vintage: VintageSelection,
-               warehouse: DuckDBResource, options: SampleOptionsConfig | None = None):
-    with warehouse.get_connection() as conn:
-        vintage_id = vintage.resolve(conn)
-    # The connection is closed before dbt starts: DuckDB admits one writing process.
-    os.environ["NQP_WAREHOUSE_PATH"] = warehouse.database
-    context.log.info(f"dbt build for vintage {vintage_id} into {warehouse.database}")
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(vintage_id, options))], context=context).stream()
-
-
 def dbt_vars(vintage_id: str, options: SampleOptionsConfig | None) -> dict[str, object]:
     """The dbt vars of a build: the vintage and the options that differ from the
     dbt_project.yml defaults (so that a default run issues the very same command as before
@@ -115,30 +76,33 @@ def dbt_vars(vintage_id: str, options: SampleOptionsConfig | None) -> dict[str, 
     return variables
 
 
-@dbt_assets(
-    manifest=ensure_manifest(),
-    project=DBT_PROJECT,
-    dagster_dbt_translator=WarehouseTranslator(),
-    name="dbt_models",
-    exclude=AFTER_PYTHON_ASSETS,
-)
-def dbt_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, vintage: VintageSelection, warehouse: DuckDBResource,
-    config: SampleOptionsConfig,
-):
-    """Build seeds, staging views, intermediate models and marts for the selected vintage."""
-    yield from _dbt_build(context, dbt, vintage, warehouse, config)
+def _build(context: AssetExecutionContext, vintage: VintageSelection, warehouse: DuckDBResource,
+           options: SampleOptionsConfig | None = None):
+    with warehouse.get_connection() as conn:
+        vintage_id = vintage.resolve(conn)
+    # The connection is closed before dbt opens the file: DuckDB admits one writer.
+    context.log.info(f"dbt build for vintage {vintage_id} into {warehouse.database}")
+    yield from dbt_build(context, Path(warehouse.database), dbt_vars(vintage_id, options))
 
 
-@dbt_assets(
-    manifest=ensure_manifest(),
-    project=DBT_PROJECT,
-    dagster_dbt_translator=AfterIndexTranslator(),
-    name="dbt_models_after_python",
-    select=AFTER_PYTHON_ASSETS,
-)
-def dbt_models_after_python(
-    context: AssetExecutionContext, dbt: DbtCliResource, vintage: VintageSelection, warehouse: DuckDBResource
-):
-    """Build the marts that read Python-built tables (the province-year panel reads Npro)."""
-    yield from _dbt_build(context, dbt, vintage, warehouse)
+@cache
+def dbt_model_assets() -> tuple[AssetsDefinition, AssetsDefinition]:
+    """The two dbt multi-assets, declared from the prepared manifest once per process."""
+    manifest = checked_manifest_path()
+    project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+
+    @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=WarehouseTranslator(),
+                name="dbt_models", exclude=AFTER_PYTHON_ASSETS)
+    def dbt_models(context: AssetExecutionContext, vintage: VintageSelection, warehouse: DuckDBResource,
+                   config: SampleOptionsConfig):
+        """Build seeds, staging views, intermediate models and marts for the selected vintage."""
+        yield from _build(context, vintage, warehouse, config)
+
+    @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=AfterIndexTranslator(),
+                name="dbt_models_after_python", select=AFTER_PYTHON_ASSETS)
+    def dbt_models_after_python(context: AssetExecutionContext, vintage: VintageSelection,
+                                warehouse: DuckDBResource):
+        """Build the marts that read Python-built tables (the province-year panel reads Npro)."""
+        yield from _build(context, vintage, warehouse)
+
+    return dbt_models, dbt_models_after_python

@@ -1,10 +1,6 @@
 from dagster import Definitions
-from dagster_dbt import DbtCliResource
 
 from dagster_project.resources import SHARED_RESOURCES
-from dagster_project.transform.assets import DBT_PROJECT, dbt_models, dbt_models_after_python
+from dagster_project.transform.assets import dbt_model_assets
 
-defs = Definitions(
-    assets=[dbt_models, dbt_models_after_python],
-    resources={**SHARED_RESOURCES, "dbt": DbtCliResource(project_dir=DBT_PROJECT)},
-)
+defs = Definitions(assets=list(dbt_model_assets()), resources=SHARED_RESOURCES)
