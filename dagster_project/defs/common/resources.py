@@ -20,7 +20,7 @@ working copy and the published file all live on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -33,6 +33,18 @@ from nqp_core.ops_store import OpsStore, connect_with_retry
 from nqp_core.provenance import Provenance, provenance_for
 from nqp_core.vintages import requested_vintage, resolve_vintage
 from nqp_core.working_copy import Publication, publish_working_copy, start_working_copy
+
+
+@contextmanager
+def _read_only(path: Path | None) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    if path is None or not path.exists():
+        yield None
+        return
+    conn = connect_with_retry(path, read_only=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 class WorkingWarehouse(DuckDBResource):
@@ -68,32 +80,16 @@ class WorkingWarehouse(DuckDBResource):
         finally:
             conn.close()
 
-    @contextmanager
-    def read_working(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    def read_working(self) -> AbstractContextManager[duckdb.DuckDBPyConnection | None]:
         """A read-only connection to the working copy, or None when there is none (a failure hook
         of a run that failed before ingest)."""
-        if not self.path.exists():
-            yield None
-            return
-        conn = connect_with_retry(self.path, read_only=True)
-        try:
-            yield conn
-        finally:
-            conn.close()
+        return _read_only(self.path)
 
-    @contextmanager
-    def read_published(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    def read_published(self) -> AbstractContextManager[duckdb.DuckDBPyConnection | None]:
         """A read-only connection to the published warehouse, or None when nothing is published
         (or the working copy is configured to be the published file itself)."""
         published = settings.warehouse_path()
-        if not published.exists() or published.resolve() == self.path.resolve():
-            yield None
-            return
-        conn = connect_with_retry(published, read_only=True)
-        try:
-            yield conn
-        finally:
-            conn.close()
+        return _read_only(None if published.resolve() == self.path.resolve() else published)
 
     def publish(self, vintage_id: str) -> Publication:
         """Checkpoint the working copy and make it the published warehouse, atomically."""
