@@ -15,7 +15,7 @@ $(UV):
 # The dbt manifest is prepared here (and by `nqp run`/`nqp ui`), never when Dagster imports the code location.
 setup: $(UV)
 	$(UV) sync --frozen --quiet
-	.venv/bin/python -m dagster_project.transform.manifest
+	.venv/bin/python -m dagster_project.defs.transform.manifest
 
 run: setup
 	.venv/bin/nqp run

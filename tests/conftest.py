@@ -21,8 +21,8 @@ E2E_VINTAGE = "2024-06"
 
 def pytest_configure(config):
     # The code location declares its dbt assets from the prepared manifest and never parses
-    # dbt at import (dagster_project/transform/manifest.py); parses only when a dbt file changed.
-    from dagster_project.transform.manifest import prepare_manifest
+    # dbt at import (dagster_project/defs/transform/manifest.py); parses only when a dbt file changed.
+    from dagster_project.defs.transform.manifest import prepare_manifest
 
     prepare_manifest()
 
