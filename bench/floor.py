@@ -60,7 +60,7 @@ def _nodes_in_order(manifest: dict) -> list[dict]:
         if uid in seen or uid not in nodes:
             return
         seen.add(uid)
-        for parent in nodes[uid]["depends_on"]["nodes"]:
+        for parent in nodes[uid]["depends_on"].get("nodes", []):
             visit(parent)
         ordered.append(nodes[uid])
 
@@ -115,6 +115,27 @@ def _run_sql(conn, nodes: list[dict], compiled: dict[str, Path], published) -> N
             conn.execute(f"select count(*) from ({sql}) as dbt_internal_test").fetchone()
 
 
+def _estimation_order(specs: dict, inputs: dict) -> list:
+    """The specs with an estimation, each after the specs whose results it reads (Table 5 reads
+    Table 7's matched sample): the order Dagster's dependencies impose."""
+    produced_by = {tuple(spec.results_key): spec for spec in specs.values() if spec.estimate is not None}
+    ordered, done = [], set()
+
+    def visit(spec) -> None:
+        if spec.table_id in done:
+            return
+        done.add(spec.table_id)
+        for name in spec.inputs:
+            upstream = produced_by.get(tuple(inputs[name].asset.path))
+            if upstream is not None:
+                visit(upstream)
+        ordered.append(spec)
+
+    for spec in produced_by.values():
+        visit(spec)
+    return ordered
+
+
 def run_floor(vintage_dir: Path, work: Path, run_prefix: str, published_path: Path) -> dict:
     watch = Stopwatch()
     started = time.perf_counter()
@@ -126,6 +147,7 @@ def run_floor(vintage_dir: Path, work: Path, run_prefix: str, published_path: Pa
         import pandas as pd
 
         from analysis.npro import NPRO_DIRECTIONS, build_npro
+        from analysis.published import table1_weights
         from analysis.spatial_weights import contiguity_weights, inverse_distance_weights
         from analysis.tables import write_table
         from dagster_project.defs.common.reports import table_provenance
@@ -165,13 +187,16 @@ def run_floor(vintage_dir: Path, work: Path, run_prefix: str, published_path: Pa
             validate_frame(frame, "marts.fct_firm_years", lambda: fct_firm_years_suite(facts, tolerances), KEY_COLUMNS)
         provenance = provenance_for(conn, vintage_id)
         with watch.time("index"):
+            # the npro_index asset's calls
             indicators = list(NPRO_DIRECTIONS)
             firm_years = conn.execute(
                 f"select stock_code, fiscal_year, {', '.join(indicators)} from marts.fct_firm_years "
                 "where vintage_id = ? order by stock_code, fiscal_year", [vintage_id]).df()
             result = build_npro(firm_years[indicators])
             npro = firm_years[["stock_code", "fiscal_year"]].assign(npro=result.scores.to_numpy())
-            replace_rows(conn, "analysis.entropy_weights", result.tidy(), provenance)
+            weights_frame = result.tidy()
+            weights_frame["paper_weight"] = weights_frame["indicator"].map(table1_weights())
+            replace_rows(conn, "analysis.entropy_weights", weights_frame, provenance)
             replace_rows(conn, "analysis.firm_year_npro", npro, provenance)
             # the spatial_weights asset's two calls, with its default options
             provinces = conn.execute(
@@ -187,11 +212,10 @@ def run_floor(vintage_dir: Path, work: Path, run_prefix: str, published_path: Pa
         with watch.time("dbt after index"):
             _run_sql(conn, [n for n in ordered if n["unique_id"] in after], compiled, published)
         header = table_provenance(provenance)
-        for spec in SPECS.values():
-            if spec.estimate is not None:
-                with watch.time("estimation"):
-                    inputs = {name: INPUTS[name].load(conn, vintage_id) for name in spec.inputs}
-                    write_estimates(conn, provenance, spec, spec.estimate(inputs, spec.default_options(), no_progress))
+        for spec in _estimation_order(SPECS, INPUTS):
+            with watch.time("estimation"):
+                inputs = {name: INPUTS[name].load(conn, vintage_id) for name in spec.inputs}
+                write_estimates(conn, provenance, spec, spec.estimate(inputs, spec.default_options(), no_progress))
         for spec in SPECS.values():
             if spec.layout is not None or spec.is_figure:
                 with watch.time("reports"):
