@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from tests.dagster_ui import dagster_dev, graphql  # noqa: E402  (the helpers the UI tests use)
+from dagster_ui import dagster_dev, graphql  # noqa: E402  (tests/dagster_ui.py: the helpers the UI tests use)
 
 LAUNCH_RUN = """
 mutation($params: ExecutionParams!) {
