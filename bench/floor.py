@@ -220,7 +220,8 @@ def run_floor(vintage_dir: Path, work: Path, run_prefix: str, published_path: Pa
         for spec in _estimation_order(SPECS, INPUTS):
             with watch.time("estimation"):
                 inputs = {name: INPUTS[name].load(conn, vintage_id) for name in spec.inputs}
-                write_estimates(conn, provenance, spec, spec.estimate(inputs, spec.default_options(), no_progress))
+                options = spec.options() if spec.options is not None else None  # the paper's run
+                write_estimates(conn, provenance, spec, spec.estimate(inputs, options, no_progress))
         for spec in SPECS.values():
             if spec.layout is not None or spec.is_figure:
                 with watch.time("reports"):
