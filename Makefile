@@ -14,7 +14,7 @@ $(UV):
 
 # The dbt manifest is prepared here (and by `nqp run`/`nqp ui`), never when Dagster imports the code location.
 setup: $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	.venv/bin/python -m dagster_project.defs.transform.manifest
 
 run: setup
