@@ -9,13 +9,13 @@ from analysis.published import published_tables
 from analysis.replication import SOURCE_FRAMES, compare, render_html, render_markdown, summary_lines
 from analysis.tables import write_docx
 from dagster_project import settings
-from dagster_project.reporting.assets import table_provenance
-from dagster_project.reporting.paper_tables import PAPER_TABLES, build_table
+from dagster_project.reporting.assets import build_table, table_provenance
 from dagster_project.vintage import VintageSelection
+from paper.specs import figures, paper_tables
 
-TABLE_REPORTS = [AssetKey(["reports", table_id]) for table_id in PAPER_TABLES]
-FIGURES = ("figure01", "figure02")
-FIGURE_REPORTS = [AssetKey(["reports", figure]) for figure in FIGURES]
+TABLE_REPORTS = [AssetKey(list(spec.report_key)) for spec in paper_tables()]
+FIGURES = tuple(spec.table_id for spec in figures())
+FIGURE_REPORTS = [AssetKey(list(spec.report_key)) for spec in figures()]
 TABLES_DOCX = "tables.docx"
 REPLICATION_FILE = "replication"
 # results.* table (or analysis.*) read for each frame the comparison uses
@@ -27,7 +27,7 @@ def tables_docx(context: AssetExecutionContext, warehouse: DuckDBResource, vinta
     """Every paper table (1, 3-14) in paper order in one Word document, reports/tables.docx."""
     with vintage.session(warehouse) as (conn, provenance):
         header = table_provenance(provenance)
-        tables = [build_table(table_id, conn, provenance.vintage_id, header) for table_id in PAPER_TABLES]
+        tables = [build_table(conn, spec, header, provenance.vintage_id) for spec in paper_tables()]
     path = write_docx(tables, settings.reports_dir() / TABLES_DOCX)
     return MaterializeResult(metadata={
         "path": MetadataValue.path(str(path)),

@@ -1,6 +1,7 @@
-"""How each paper table is laid out: titles, column headers, footers and notes.
+"""Layouts of Tables 1, 3 and 4: titles, column headers, footers and notes (the firm-level
+Tables 5-10 are in ``paper.layouts.firm``, the spatial and dynamic 11-14 in ``paper.layouts.spatial``).
 
-The numbers come from the tidy ``results`` tables of the warehouse; the renderer is
+The numbers come from the tidy ``results`` tables of the warehouse, as frames; the renderer is
 ``analysis.tables``. The paper's own value of the headline coefficient is printed in a
 note for comparison, never used in any computation.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.paper_models import CONTROLS, DESCRIPTIVE_VARIABLES, TABLE04, TERM_LABELS
 from analysis.published import SOURCE, published_tables
 from analysis.tables import (
     CoefficientBody,
@@ -20,6 +20,7 @@ from analysis.tables import (
     TextRow,
     ValueBody,
 )
+from paper.models import CONTROLS, DESCRIPTIVE_VARIABLES, TABLE04, TERM_LABELS
 
 DESCRIPTIVE_COLUMNS = {"n": ("N", ",.0f"), "mean": ("Mean", ".3f"), "sd": ("Sd", ".3f"),
                        "min": ("Min", ".3f"), "p50": ("P50", ".3f"), "max": ("Max", ".3f")}
