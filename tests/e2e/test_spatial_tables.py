@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dagster_project import settings
-from dagster_project.estimation.frames import load_province_panel, load_spatial_weights
+from nqp_core import settings
+from dagster_project.defs.estimation.frames import load_province_panel, load_spatial_weights
 from paper.models import SPATIAL_REGRESSORS
 
 pytestmark = pytest.mark.e2e
