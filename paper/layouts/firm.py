@@ -22,7 +22,7 @@ from analysis.tables import (
     ValueBody,
     format_number,
 )
-from paper.layouts.core import yes_no
+from paper.layouts.core import CLUSTER_NOTE, yes_no
 from paper.models import (
     CONTROLS,
     TABLE05,
@@ -38,7 +38,6 @@ from paper.models import (
     table08_columns,
 )
 
-CLUSTER_NOTE = "Standard errors clustered by firm in parentheses (reghdfe small-sample conventions)."
 
 
 def _printed(frame: pd.DataFrame, column_ids: list[str]) -> pd.DataFrame:

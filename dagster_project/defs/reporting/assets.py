@@ -62,4 +62,9 @@ def report_asset(spec: TableSpec):
     return report
 
 
-REPORT_ASSETS = [report_asset(spec) for spec in SPECS.values() if spec.layout is not None or spec.is_figure]
+def report_assets(specs=SPECS) -> list:
+    """One report asset per spec that prints a table or draws a figure."""
+    return [report_asset(spec) for spec in specs.values() if spec.layout is not None or spec.is_figure]
+
+
+REPORT_ASSETS = report_assets()
