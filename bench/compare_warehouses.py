@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rtol", type=float, default=0.0, help="relative tolerance (default 0: bit for bit)")
     parser.add_argument("--schemas", nargs="+", default=list(DEFAULT_SCHEMAS))
     parser.add_argument("--before-paper-specs", action="store_true",
-                        help="the first warehouse predates paper/specs.py: rename its column ids, set aside new seed rows")
+                        help="the first warehouse predates paper/specs.py: rename its column ids, "
+                             "set aside the new seed rows")
     args = parser.parse_args(argv)
     outcome = compare_warehouses(args.before, args.after, tuple(args.schemas), args.rtol, args.before_paper_specs)
     for name, difference in outcome.items():

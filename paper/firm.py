@@ -11,7 +11,6 @@ numbers it produced. Specification choices: docs/firm_level_tables.md.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -51,6 +50,7 @@ from paper.models import (
     table06_columns,
     table08_columns,
 )
+from paper.options import IvOptions, MediationOptions, PermutationOptions, PsmOptions, TfpOptions
 from paper.spec import (
     Estimates,
     Markdown,
@@ -59,7 +59,6 @@ from paper.spec import (
     combine,
     estimate_of,
     markdown_table,
-    option,
     regression_estimates,
     stat_rows,
 )
@@ -95,11 +94,6 @@ TFP_INPUTS = {"free": ("ln_labour",), "state": ("ln_capital",), "proxy": "ln_int
 TFP_COLUMN = "levinsohn_petrin"
 
 
-@dataclass(frozen=True)
-class TfpOptions:
-    seed: int = option(20250501, "Seed of the firm-block bootstrap")
-    # about 5 s at scale 1 (docs/tfp_method.md)
-    n_boot: int = option(200, "Firm-block bootstrap draws")
 
 
 def estimate_tfp(inputs: Mapping[str, Any], options: TfpOptions, progress: Progress) -> Estimates:
@@ -182,11 +176,6 @@ def estimate_table05(models: tuple[ModelSpec, ...]):
 # --------------------------------------------------------------------------- Table 6
 
 
-@dataclass(frozen=True)
-class IvOptions:
-    leave_one_out: bool = option(False, "Industry-year mean of AI without the firm's own value (Mean_AI instrument)")
-    leave_one_out_column: bool = option(
-        False, "Add columns (7)-(8) instrumented by the leave-one-out industry-year mean of AI (mean_ai_loo)")
 
 
 IV_DIAGNOSTICS = (
@@ -237,13 +226,6 @@ def estimate_table06(inputs: Mapping[str, Any], options: IvOptions, progress: Pr
 # --------------------------------------------------------------------------- Table 7
 
 
-@dataclass(frozen=True)
-class PsmOptions:
-    seed: int = option(20250507, "Seed of the random processing order of treated firm-years")
-    model: str = option("logit", "Propensity model: logit (paper) or probit (psmatch2 default)")
-    caliper: float = option(0.01, "Maximum score distance of a match")
-    replace: bool = option(False, "Match with replacement (the paper's N suggests without)")
-    order: str = option("random", "Processing order without replacement (analysis.matching)")
 
 
 def estimate_table07(inputs: Mapping[str, Any], options: PsmOptions, progress: Progress) -> Estimates:
@@ -289,10 +271,6 @@ def estimate_table07(inputs: Mapping[str, Any], options: PsmOptions, progress: P
 # --------------------------------------------------------------------------- Table 8
 
 
-@dataclass(frozen=True)
-class MediationOptions:
-    seed: int = option(20250508, "Seed of the firm-cluster bootstrap")
-    n_boot: int = option(1000, "Bootstrap draws per mediator")
 
 
 def estimate_table08(inputs: Mapping[str, Any], options: MediationOptions, progress: Progress) -> Estimates:
@@ -324,12 +302,6 @@ def estimate_table08(inputs: Mapping[str, Any], options: MediationOptions, progr
 # --------------------------------------------------------------------------- Tables 9 and 10
 
 
-@dataclass(frozen=True)
-class PermutationOptions:
-    seed: int = option(20250510, "Seed of the permutation draws")
-    n_draws: int = option(1000, "Permutation draws per split")
-    permute_firms: bool = option(
-        False, "Permute whole firms (a firm never straddles groups) instead of firm-years (bdiff)")
 
 
 def permutation_stats(test: PermutationTestResult, seed: int) -> dict[str, object]:

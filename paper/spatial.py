@@ -10,7 +10,6 @@ docs/spatial_dynamic_tables.md.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -44,7 +43,8 @@ from paper.models import (
     WEIGHT_MATRICES,
     DynamicSpec,
 )
-from paper.spec import Estimates, Progress, markdown_table, option, regression_estimates, stat_rows
+from paper.options import EffectsOptions, MoranOptions
+from paper.spec import Estimates, Progress, markdown_table, regression_estimates, stat_rows
 
 FIGURE02_ID = "figure02"
 FIGURE02_FILE = "figures/figure02.png"
@@ -63,10 +63,6 @@ def _seconds(started: float) -> float:
 # --------------------------------------------------------------------------- Table 11 and Figure 2
 
 
-@dataclass(frozen=True)
-class MoranOptions:
-    seed: int = option(20250611, "Seed of the Moran's I permutations")
-    permutations: int = option(999, "Random permutations per year and matrix (the permutation p-value)")
 
 
 def estimate_table11(inputs: Mapping[str, Any], options: MoranOptions, progress: Progress) -> Estimates:
@@ -186,10 +182,6 @@ def estimate_table13(inputs: Mapping[str, Any], options: None, progress: Progres
 # --------------------------------------------------------------------------- Table 14
 
 
-@dataclass(frozen=True)
-class EffectsOptions:
-    seed: int = option(20250612, "Seed of the draws of (beta, theta, rho) behind the effects' SEs")
-    n_draws: int = option(1000, "Draws from the estimated distribution of the SDM parameters")
 
 
 def estimate_table14(inputs: Mapping[str, Any], options: EffectsOptions, progress: Progress) -> Estimates:

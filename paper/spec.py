@@ -12,6 +12,7 @@ Pure Python: frames in, frames out. No Dagster, no DuckDB.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
@@ -67,6 +68,25 @@ def markdown_table(frame: pd.DataFrame, index: bool = False) -> Markdown:
     return Markdown(frame.to_markdown(index=index))
 
 
+@dataclass(frozen=True)
+class Lazy:
+    """The function ``"module:name"``, imported at its first call (called with ``args`` first
+    when it is a factory, such as ``paper.firm:regressions``). The specs name every estimation
+    and layout this way, so that loading them, and the Dagster definitions, does not import the
+    estimators (SciPy, esda, linearmodels ...) until a table is actually computed or printed."""
+
+    target: str
+    args: tuple = ()
+
+    def resolve(self) -> Callable:
+        module, name = self.target.split(":")
+        function = getattr(importlib.import_module(module), name)
+        return function(*self.args) if self.args else function
+
+    def __call__(self, *args, **kwargs):
+        return self.resolve()(*args, **kwargs)
+
+
 Estimate = Callable[[Mapping[str, Any], Any, Progress], Estimates]
 """``estimate(inputs, options, progress)``: inputs by name (frames, spatial weights), the
 options instance (None when the spec has none)."""
@@ -84,7 +104,9 @@ class TableSpec:
     tables it fills, first the one whose schema the asset shows. ``layout(*frames of sources,
     provenance)`` builds the printed table; a figure gives ``render(*frames, provenance,
     reports_dir) -> (paths, metadata)`` instead. ``headline``: (column id, term) shown first.
-    ``extra_deps``: assets (as key paths) the estimation needs without reading them here."""
+    ``asset_key`` replaces ``["results", table_id]`` for an estimation that is not a paper
+    table; ``report_deps`` replaces the report's dependency on the estimation (Table 1 and the
+    figures, which read what other assets write)."""
 
     table_id: str
     description: str
@@ -121,11 +143,6 @@ class TableSpec:
     def build(self, frames: Sequence[pd.DataFrame], provenance: TableProvenance) -> PaperTable:
         """The printed table from the frames of ``sources``, in their order."""
         return self.layout(*frames, provenance)
-
-
-def option(default, description: str):
-    """A run option with its default and the sentence the Dagster launchpad shows."""
-    return field(default=default, metadata={"description": description})
 
 
 # --------------------------------------------------------------------------- tidy rows

@@ -4,17 +4,18 @@ vintage's rows from the warehouse) and the asset that produces them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import duckdb
 import numpy as np
 import pandas as pd
 from dagster import AssetKey
 
-from analysis.matching import MATCH_WEIGHT_COLUMN
-from analysis.spatial_weights import SpatialWeights
 from paper.models import WEIGHT_MATRICES
 from paper.specs import TABLE07, TFP
+
+if TYPE_CHECKING:
+    from analysis.spatial_weights import SpatialWeights
 
 NPRO = AssetKey(["analysis", "firm_year_npro"])
 FIRM_YEARS = AssetKey(["marts", "fct_firm_years"])
@@ -53,6 +54,9 @@ def load_tfp(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> pd.DataFrame:
 
 
 def load_psm_matched(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> pd.DataFrame:
+    # Imported here, as in every loader: loading the definitions does not import the estimators.
+    from analysis.matching import MATCH_WEIGHT_COLUMN
+
     return conn.execute(f"select stock_code, fiscal_year, {MATCH_WEIGHT_COLUMN} from analysis.psm_matched "
                         "where vintage_id = ?", [vintage_id]).df()
 
@@ -77,6 +81,8 @@ def load_province_panel(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> pd.
 
 def load_spatial_weights(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> dict[str, SpatialWeights]:
     """The stored weights of the vintage, rebuilt from their raw (unstandardised) values, by matrix name."""
+    from analysis.spatial_weights import SpatialWeights
+
     codes = [row[0] for row in conn.execute("select gb_code from reference.provinces order by gb_code").fetchall()]
     links = conn.execute(
         "select matrix_name, i, j, raw_weight from analysis.spatial_weights where vintage_id = ?", [vintage_id]

@@ -19,7 +19,6 @@ from dagster import (
 )
 from pydantic import Field
 
-from analysis.spatial_weights import contiguity_weights, inverse_distance_weights
 from dagster_project.defs.common.metadata import column_schema_metadata
 from dagster_project.defs.common.resources import VintageSelection, WorkingWarehouse
 from dagster_project.defs.estimation.frames import SPATIAL_WEIGHTS
@@ -57,6 +56,9 @@ def spatial_weights(
 ):
     """0-1 contiguity and inverse great-circle distance between the 31 provinces, row-standardised
     (long format: matrix_name, i, j, weight, raw_weight)."""
+    # Imported here: loading the definitions does not import the estimators.
+    from analysis.spatial_weights import contiguity_weights, inverse_distance_weights
+
     start = time.perf_counter()
     with vintage.session(warehouse) as (conn, provenance):
         provinces = conn.execute(

@@ -5,7 +5,6 @@ import json
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from analysis.published import published_tables
-from analysis.replication import SOURCE_FRAMES, compare, render_html, render_markdown, summary_lines
 from analysis.tables import write_docx
 from dagster_project.defs.common.reports import table_provenance
 from dagster_project.defs.common.resources import VintageSelection, WorkingWarehouse
@@ -18,8 +17,11 @@ FIGURES = tuple(spec.table_id for spec in figures())
 FIGURE_REPORTS = [AssetKey(list(spec.report_key)) for spec in figures()]
 TABLES_DOCX = "tables.docx"
 REPLICATION_FILE = "replication"
-# results.* table (or analysis.*) read for each frame the comparison uses
-FRAME_TABLES = {name: f"results.{name}" for name in SOURCE_FRAMES} | {"entropy_weights": "analysis.entropy_weights"}
+
+
+def frame_tables(source_frames) -> dict[str, str]:
+    """results.* table (or analysis.*) read for each frame the comparison uses."""
+    return {name: f"results.{name}" for name in source_frames} | {"entropy_weights": "analysis.entropy_weights"}
 
 
 @asset(key=["reports", "tables_docx"], deps=TABLE_REPORTS, group_name="reporting", kinds={"python"})
@@ -43,9 +45,12 @@ def tables_docx(context: AssetExecutionContext, warehouse: WorkingWarehouse, vin
 def replication_report(context: AssetExecutionContext, warehouse: WorkingWarehouse, vintage: VintageSelection):
     """Every published cell beside ours (and the planted value on a synthetic vintage), with
     per-table agreement; reports/replication.html (self-contained) and replication.md."""
+    # Imported here: the comparison needs SciPy, which loading the definitions should not pay for.
+    from analysis.replication import SOURCE_FRAMES, compare, render_html, render_markdown, summary_lines
+
     with vintage.session(warehouse) as (conn, provenance):
         frames = {name: conn.execute(f"select * from {table} where vintage_id = ?", [provenance.vintage_id]).df()
-                  for name, table in FRAME_TABLES.items()}
+                  for name, table in frame_tables(SOURCE_FRAMES).items()}
         truth_json = conn.execute("select truth_json from raw.vintages where vintage_id = ?",
                                   [provenance.vintage_id]).fetchone()[0]
     estimands = None
