@@ -94,8 +94,6 @@ TFP_INPUTS = {"free": ("ln_labour",), "state": ("ln_capital",), "proxy": "ln_int
 TFP_COLUMN = "levinsohn_petrin"
 
 
-
-
 def estimate_tfp(inputs: Mapping[str, Any], options: TfpOptions, progress: Progress) -> Estimates:
     """Levinsohn-Petrin (value added) log TFP per firm-year and the elasticities behind it."""
     columns = [TFP_OUTPUT, *TFP_INPUTS["free"], *TFP_INPUTS["state"], TFP_INPUTS["proxy"]]
@@ -176,8 +174,6 @@ def estimate_table05(models: tuple[ModelSpec, ...]):
 # --------------------------------------------------------------------------- Table 6
 
 
-
-
 IV_DIAGNOSTICS = (
     "first_stage_f[ai]", "first_stage_f_p[ai]", "partial_r2[ai]", "cragg_donald_f", "kleibergen_paap_f",
     "sanderson_windmeijer_f[ai]", "sanderson_windmeijer_f_p[ai]", "underid_lm", "underid_lm_df", "underid_lm_p",
@@ -226,8 +222,6 @@ def estimate_table06(inputs: Mapping[str, Any], options: IvOptions, progress: Pr
 # --------------------------------------------------------------------------- Table 7
 
 
-
-
 def estimate_table07(inputs: Mapping[str, Any], options: PsmOptions, progress: Progress) -> Estimates:
     """1:1 nearest-neighbour PSM of AI_Did on the controls; balance in pstest's convention;
     every firm-year that entered the matching with its score and psmatch2 weight."""
@@ -271,8 +265,6 @@ def estimate_table07(inputs: Mapping[str, Any], options: PsmOptions, progress: P
 # --------------------------------------------------------------------------- Table 8
 
 
-
-
 def estimate_table08(inputs: Mapping[str, Any], options: MediationOptions, progress: Progress) -> Estimates:
     """Green innovation, |SA| and human capital as mediators of AI -> Npro (paths, Sobel,
     Aroian, Goodman, firm-cluster bootstrap CIs of the indirect effect)."""
@@ -300,8 +292,6 @@ def estimate_table08(inputs: Mapping[str, Any], options: MediationOptions, progr
 
 
 # --------------------------------------------------------------------------- Tables 9 and 10
-
-
 
 
 def permutation_stats(test: PermutationTestResult, seed: int) -> dict[str, object]:

@@ -63,8 +63,6 @@ def _seconds(started: float) -> float:
 # --------------------------------------------------------------------------- Table 11 and Figure 2
 
 
-
-
 def estimate_table11(inputs: Mapping[str, Any], options: MoranOptions, progress: Progress) -> Estimates:
     """Global Moran's I of province Npro by year (normality and seeded permutations), both
     matrices; Figure 2's data: the Moran scatter of the first and last year (0-1 adjacency)."""
@@ -180,8 +178,6 @@ def estimate_table13(inputs: Mapping[str, Any], options: None, progress: Progres
 
 
 # --------------------------------------------------------------------------- Table 14
-
-
 
 
 def estimate_table14(inputs: Mapping[str, Any], options: EffectsOptions, progress: Progress) -> Estimates:

@@ -27,6 +27,7 @@ Progress = Callable[[str], Optional[Callable[[int, int], None]]]
 
 
 def no_progress(what: str) -> None:
+    """A progress factory that reports nothing (outside Dagster, e.g. in tests)."""
     return None
 
 
@@ -34,12 +35,11 @@ def no_progress(what: str) -> None:
 class Source:
     """A warehouse table a report or an estimation reads for one vintage: a ``results``
     table restricted to ``table_id`` (the reading spec's own id when None), or any other
-    table whole (``by_table_id=False``); ``order_by`` fixes the row order where it matters."""
+    table whole (``by_table_id=False``)."""
 
     table: str
     table_id: str | None = None
     by_table_id: bool = True
-    order_by: tuple[str, ...] = ()
 
 
 COEFFICIENTS = Source("results.coefficients")
@@ -132,9 +132,6 @@ class TableSpec:
     @property
     def is_figure(self) -> bool:
         return self.render is not None
-
-    def default_options(self):
-        return None if self.options is None else self.options()
 
     def source_table_id(self, source: Source) -> str | None:
         """The table id whose rows ``source`` reads (None: the vintage's rows, whole)."""
