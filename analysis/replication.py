@@ -235,21 +235,21 @@ TABLE12_ADJACENCY = "(1)-(3)"  # the tests under the 0-1 adjacency matrix, the b
 def paper_cells(paper: Mapping[str, Any]) -> list[PaperCell]:
     """Every number of the paper's Tables 1 and 3-14 with the locator of its counterpart."""
     cells: list[PaperCell] = []
-    for block in paper["table1_entropy_weights"].values():
+    for block in paper["table01"].values():
         for indicator, spec in block.items():
             cells.append(PaperCell("table01", indicator, "weight", float(spec["weight"]),
                                    Locator("entropy_weights", (("indicator", indicator),), value="weight")))
-    for variable, values in paper["table3_descriptives"].items():
+    for variable, values in paper["table03"].items():
         for stat, value in zip(DESCRIPTIVE_STATS, values):
             cells.append(PaperCell("table03", variable, stat, float(value),
                                    Locator("descriptives", (("variable", variable.lower()),), value=stat),
                                    number_format=",.0f" if stat == "n" else ".3f"))
     for i in (1, 2, 3):
-        cells += _regression_cells("table04", f"({i})", paper["table4_benchmark"][f"col{i}"], f"({i})")
+        cells += _regression_cells("table04", f"({i})", paper["table04"][f"col{i}"], f"({i})")
     for i, (key, column_id) in enumerate(TABLE05_COLUMNS.items(), start=1):
-        cells += _regression_cells("table05", f"({i})", paper["table5_robustness"][key], column_id)
+        cells += _regression_cells("table05", f"({i})", paper["table05"][key], column_id)
     for label, (instrument, stage1, stage2) in TABLE06_INSTRUMENTS.items():
-        spec = paper["table6_iv_2sls"][label]
+        spec = paper["table06"][label]
         cells.append(_entry("table06", "IV (first stage)", label, spec["stage1_iv"],
                             coefficient("table06", stage1, instrument)))
         cells.append(_entry("table06", "AI (second stage)", label, spec["stage2_AI"],
@@ -264,24 +264,24 @@ def paper_cells(paper: Mapping[str, Any]) -> list[PaperCell]:
         for key, (stage, stat) in TABLE06_STATS.items():
             cells.append(PaperCell("table06", key, label, float(spec[key]),
                                    model_stat("table06", stage1 if stage == 1 else stage2, stat)))
-    for variable, samples in paper["table7_psm_balance"].items():
+    for variable, samples in paper["table07"].items():
         for key, (sample, fields) in TABLE07_FIELDS.items():
             for name, value in zip(fields, samples[key]):
                 cells.append(PaperCell("table07", f"{variable} ({key})", name, float(value), Locator(
                     "balance", (("variable", variable.lower()), ("sample", sample)), value=name)))
     for key, column_id in TABLE08_MEDIATORS.items():
-        spec = paper["table8_mechanism"][key]
+        spec = paper["table08"][key]
         cells += _regression_cells("table08", key, spec, column_id)
         z, z_stars = spec["sobel_z"]
         cells.append(PaperCell("table08", "Sobel Z", key, float(z),
                                model_stat("table08", f"{column_id}:mediation", "sobel_z", p_stat="sobel_p"),
                                stars=int(z_stars), paren=None, is_coefficient=True))
-    for region, spec in paper["table9_region"].items():
+    for region, spec in paper["table09"].items():
         cells += [
             PaperCell(**{**cell.__dict__, "inconsistency": TABLE09_SUM_NOTE}) if cell.row == "N" else cell
             for cell in _regression_cells("table09", region, spec, TABLE09_REGIONS[region])
         ]
-    industry = paper["table10_industry"]
+    industry = paper["table10"]
     for group, spec in industry.items():
         if isinstance(spec, dict):
             cells += _regression_cells("table10", group, spec, TABLE10_GROUPS[group])
@@ -291,14 +291,14 @@ def paper_cells(paper: Mapping[str, Any]) -> list[PaperCell]:
                                model_stat("table10", TABLE10_GROUPS[key], "observed_difference",
                                           p_stat="p_value_two_sided"),
                                stars=int(diff_stars), paren=None, is_coefficient=True))
-    for year, value in paper["table11_morans_i"].items():
+    for year, value in paper["table11"].items():
         cells.append(PaperCell("table11", "Moran's I (adjacency)", str(year), float(value), Locator(
             "moran", (("matrix_name", "adjacency"), ("fiscal_year", int(year))), value="moran_i", p_value="p_normal")))
-    for test, (statistic, p_value) in paper["table12_model_selection"].items():
+    for test, (statistic, p_value) in paper["table12"].items():
         cells.append(PaperCell("table12", test, "statistic (adjacency)", float(statistic), Locator(
             "specification_tests", (("column_id", TABLE12_ADJACENCY), ("test", test)), value="statistic",
             p_value="p_value"), paren=float(p_value), paren_kind="p"))
-    table13 = paper["table13_sdm_gmm"]
+    table13 = paper["table13"]
     for key, (column_id, matrix) in SDM_COLUMNS.items():
         spec = table13[key]
         # The paper prints no SE for the SDM AI coefficient, only a p-value or z in a note.
@@ -317,7 +317,7 @@ def paper_cells(paper: Mapping[str, Any]) -> list[PaperCell]:
         else:
             cells.append(_entry("table13", name, "gmm", entry,
                                 coefficient("table13", "(3)", "_cons" if name == "const" else TERMS[name])))
-    for matrix, effects in paper["table14_effects"].items():
+    for matrix, effects in paper["table14"].items():
         for name, entry in effects.items():
             locator = Locator("spatial_effects", (("matrix_name", matrix), ("term", "ai"),
                                                   ("effect", TABLE14_EFFECTS[name]), ("method", "simulation")),

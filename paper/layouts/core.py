@@ -40,7 +40,7 @@ def table01(weights: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     """The indicator system: dimension, definition, direction, our entropy weight and the paper's."""
     ours = weights.set_index("indicator")
     rows = {}
-    for dimension, indicators in published_tables()["table1_entropy_weights"].items():
+    for dimension, indicators in published_tables()["table01"].items():
         for indicator, spec in indicators.items():
             rows[indicator] = {
                 "Dimension": TABLE01_DIMENSIONS[dimension],
@@ -121,7 +121,7 @@ def regression_layout(table_id: str, title: str, models: Sequence[ModelSpec], te
 
 
 def table04(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
-    paper = published_tables()["table4_benchmark"]
+    paper = published_tables()["table04"]
     paper_ai = ", ".join(
         f"({i}) {paper[f'col{i}']['AI'][0]:.3f} ({paper[f'col{i}']['AI'][1]:.3f})" for i in (1, 2, 3)
     )

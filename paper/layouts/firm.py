@@ -71,7 +71,7 @@ def _fe_rows(fixed_effects: dict[str, tuple[str, ...]]) -> tuple[TextRow, ...]:
 def table05(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     ids = [spec.column_id for spec in TABLE05]
     numbered = {spec.column_id: spec for spec in TABLE05}
-    paper = published_tables()["table5_robustness"]
+    paper = published_tables()["table05"]
     paper_values = "; ".join(
         f"({i}) {label} {_paper_cell(entry[term])}"
         for i, (entry, term, label) in enumerate(
@@ -141,7 +141,7 @@ def table06(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
         ~stage1 & ~stats["stat"].isin(list(IV_STAGE1_STATS))
     )
     stats = stats[shown]
-    paper = published_tables()["table6_iv_2sls"]
+    paper = published_tables()["table06"]
     paper_values = "; ".join(
         f"{label}: IV {_paper_cell(paper[label]['stage1_iv'])}, AI {_paper_cell(paper[label]['stage2_AI'])}, "
         f"CD Wald F {paper[label]['cragg_donald_wald_F']:,.1f}"
@@ -207,7 +207,7 @@ def table07(balance: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableP
         f"{TERM_LABELS[variable]} ({'U' if sample == 'unmatched' else 'M'})"
         for variable, sample in zip(balance["variable"], balance["sample"])
     ]
-    paper = published_tables()["table7_psm_balance"]
+    paper = published_tables()["table07"]
     paper_bias = ", ".join(f"{name} U {paper[name]['U'][2]:.1f} / M {paper[name]['M'][2]:.1f}" for name in paper)
     counts = {stat: _stat(model_stats, TABLE07_PROPENSITY, stat) for stat in
               ("n_treated", "n_treated_matched", "n_controls_matched", "n_matched_sample")}
@@ -274,7 +274,7 @@ def table08(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
     )
     first = next(iter(mediators.values()))["mediation"]
     n_boot, seed = _stat(model_stats, first, "n_boot"), _stat(model_stats, first, "seed")
-    paper = published_tables()["table8_mechanism"]
+    paper = published_tables()["table08"]
     paper_values = "; ".join(
         f"{label} AI {_paper_cell(paper[key]['AI'])}, Sobel z {paper[key]['sobel_z'][0]:.3f}"
         for label, key in zip(TABLE08_MEDIATORS.values(), ("green_innovation", "sa_index_abs", "human_capital"))
@@ -342,7 +342,7 @@ def _subsample_table(
 
 
 def table09(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
-    paper = published_tables()["table9_region"]
+    paper = published_tables()["table09"]
     paper_values = "; ".join(f"{region} {_paper_cell(paper[region]['AI'])}" for region in TABLE09_REGIONS.values())
     return _subsample_table(
         "table09", "Table 9. Regional heterogeneity",
@@ -373,7 +373,7 @@ def table10(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
     source = next(iter(TABLE10_SPLITS.values())).difference_column
     n_draws, seed = _stat(model_stats, source, "n_draws"), _stat(model_stats, source, "seed")
     unit = _text(model_stats, source, "permutation_unit")
-    paper = published_tables()["table10_industry"]
+    paper = published_tables()["table10"]
     paper_keys = {"(1)": "heavy_polluting", "(2)": "non_heavy_polluting", "(3)": "high_tech", "(4)": "low_tech"}
     paper_values = "; ".join(f"{labels[c]} {_paper_cell(paper[key]['AI'])}" for c, key in paper_keys.items()) + (
         f"; differences {paper['difference_pollution'][0]:.3f} (pollution), {paper['difference_tech'][0]:.3f} (tech)"

@@ -74,7 +74,7 @@ def table11(moran: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     cells["year"] = moran["fiscal_year"].astype(str)
     cells["matrix_name"] = moran["matrix_name"]
     values = _matrix_panels(cells, "year")
-    paper = published_tables()["table11_morans_i"]
+    paper = published_tables()["table11"]
     permutations = int(moran["permutations"].iloc[0])
     return PaperTable(
         table_id="table11",
@@ -111,7 +111,7 @@ def table12(tests: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     values = values.rename(columns=numbered)
     columns = [TableColumn(numbered[key], lines) for key, lines in headers.items()]
     df_columns = {numbered[key] for key in headers if key.endswith(":df")}
-    paper = published_tables()["table12_model_selection"]
+    paper = published_tables()["table12"]
     return PaperTable(
         table_id="table12",
         title="Table 12. Model selection test results",
@@ -146,7 +146,7 @@ def table13(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
     headers = {**SDM_HEADERS, **gmm_headers}
     columns = tuple(TableColumn(column_id, headers[column_id]) for column_id in sorted(headers))
     sdm, gmm = list(SDM_HEADERS), list(gmm_headers)
-    paper = published_tables()["table13_sdm_gmm"]
+    paper = published_tables()["table13"]
     return PaperTable(
         table_id="table13",
         title="Table 13. Spatial Durbin model and dynamic panel GMM estimates",
@@ -198,7 +198,7 @@ def table14(effects: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableP
                     for matrix, label in WEIGHT_MATRICES.items() for effect in EFFECT_KINDS)
     delta = effects_coefficients(effects, "delta").set_index(["column_id", "term"])["std_error"]
     draws = int(model_stats.loc[model_stats["stat"] == "n_draws", "value"].iloc[0])
-    paper = published_tables()["table14_effects"]["adjacency"]
+    paper = published_tables()["table14"]["adjacency"]
     return PaperTable(
         table_id="table14",
         title="Table 14. Direct, indirect and total effects of AI on new quality productivity",
