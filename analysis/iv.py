@@ -6,7 +6,7 @@ and province fixed effects and clusters by firm. :func:`fit_iv` reproduces what
 small first`` reports:
 
 * The fixed effects (and the constant) are partialled out as ivreg2's ``partial()`` does:
-  every variable is demeaned on them and their rank is charged to the small-sample degrees
+  every variable is demeaned on them (the kernel of :mod:`analysis.absorption`) and their rank is charged to the small-sample degrees
   of freedom (ivreg2's ``sdofminus``). All absorbed levels are counted, also those nested
   in the cluster variable, as ivreg2 does and unlike reghdfe. Singleton groups are kept.
 * Point estimates and the coefficient covariance come from linearmodels ``IV2SLS``; with
@@ -52,37 +52,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from linearmodels.iv import IV2SLS, IVLIML
-from pyfixest.core.demean import demean
 from scipy import linalg, stats
 
 from analysis.clustering import cluster_codes, cluster_counts, inclusion_exclusion_terms, multiway_meat
-from analysis.fixed_effects import absorbed_degrees_of_freedom
-from analysis.results import DelegatesToRegression, RegressionResult
+from analysis.absorption import absorb_fixed_effects
+from analysis.results import CONSTANT_TERM, DelegatesToRegression, FrozenFields, RegressionResult
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
 
 Vce = Literal["iid", "robust", "cluster"]
 Estimator = Literal["2sls", "liml", "fuller"]
 
-CONSTANT_TERM = "const"
-
-DEMEAN_TOLERANCE = 1e-12
-"""Convergence tolerance of the alternating projections with several fixed effects (one
-fixed effect is absorbed exactly in a single pass); tight so that reference digits never
-hinge on convergence."""
-
-DEMEAN_MAX_ITERATIONS = 100_000
-
 _LINEARMODELS_COV_TYPE = {"iid": "unadjusted", "robust": "robust", "cluster": "clustered"}
 
 
 @dataclass(frozen=True)
-class IVResult(DelegatesToRegression):
+class IVResult(FrozenFields, DelegatesToRegression):
     """A 2SLS fit: the structural equation, one first-stage regression per endogenous
     regressor, and the identification diagnostics.
 
@@ -118,11 +107,7 @@ class IVResult(DelegatesToRegression):
     # params, std_errors, stats, nobs and tidy() are those of the structural equation.
     _regression = "second_stage"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "first_stage", MappingProxyType(dict(self.first_stage)))
-        object.__setattr__(
-            self, "diagnostics", MappingProxyType({k: float(v) for k, v in self.diagnostics.items()})
-        )
+    _frozen = {"first_stage": "mapping", "diagnostics": "floats"}
 
     def c_test(self, instruments: Sequence[str]) -> dict[str, float]:
         """ivreg2's ``orthog()`` C (difference-in-Sargan/Hansen) test that the excluded
@@ -377,26 +362,6 @@ def _build_design(
             "(including absorbed fixed-effect levels)"
         )
     return design
-
-
-def absorb_fixed_effects(values: np.ndarray, groups: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """Demean the columns of ``values`` on the fixed effects in ``groups`` (and so on the constant).
-
-    Returns the demeaned copy and the rank of the fixed-effect dummies including the
-    constant, counted as :func:`analysis.fixed_effects.absorbed_degrees_of_freedom` counts
-    it without clustering (exact for one or two fixed effects).
-    """
-    codes = {name: pd.factorize(groups[name], sort=True)[0].astype(np.int64) for name in groups.columns}
-    demeaned, converged = demean(
-        np.ascontiguousarray(values, dtype=float),
-        np.column_stack(list(codes.values())).astype(np.uint64),
-        np.ones(values.shape[0]),
-        tol=DEMEAN_TOLERANCE,
-        maxiter=DEMEAN_MAX_ITERATIONS,
-    )
-    if not converged:
-        raise ValueError(f"absorbing fixed effects {list(groups.columns)} did not converge")
-    return demeaned, absorbed_degrees_of_freedom(codes).df_absorbed
 
 
 def _check_rank(design: _Design, endog: list[str], instruments: list[str]) -> None:

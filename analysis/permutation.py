@@ -39,15 +39,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from analysis.cross_products import first_coefficient
 from analysis.fixed_effects import fit_ols
-from analysis.mediation import first_coefficient
-from analysis.results import TIDY_COLUMNS, RegressionResult
+from analysis.results import TIDY_COLUMNS, FrozenFields, RegressionResult
 from analysis.validation import require_columns, require_dataframe
 
 MAX_DUMMY_COLUMNS = 300
@@ -62,7 +61,7 @@ this relative precision; otherwise the design is too ill-conditioned for the dra
 
 
 @dataclass(frozen=True)
-class PermutationTestResult:
+class PermutationTestResult(FrozenFields):
     """The two group regressions, the observed difference b0 - b1 and its permutation draws.
 
     ``stats``: ``observed_difference``, ``p_value`` (bdiff's: one-sided in the direction of the
@@ -78,12 +77,7 @@ class PermutationTestResult:
     stats: Mapping[str, float] = field(default_factory=dict)
     info: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        draws = np.array(self.draws, dtype=float)
-        draws.flags.writeable = False
-        object.__setattr__(self, "draws", draws)
-        object.__setattr__(self, "stats", MappingProxyType({k: float(v) for k, v in self.stats.items()}))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
+    _frozen = {"draws": "array", "stats": "floats", "info": "texts"}
 
     @property
     def observed_difference(self) -> float:

@@ -53,7 +53,7 @@ from scipy import linalg, optimize, stats
 from threadpoolctl import threadpool_limits
 
 from analysis.validation import require_columns, require_finite_numeric
-from analysis.results import DelegatesToRegression, RegressionResult
+from analysis.results import DelegatesToRegression, FrozenFields, RegressionResult
 
 CRITERIA: tuple[str, ...] = ("levpet", "moment")
 
@@ -86,7 +86,7 @@ TFP_NAME = "tfp_lp"
 
 
 @dataclass(frozen=True)
-class ProductionResult(DelegatesToRegression):
+class ProductionResult(FrozenFields, DelegatesToRegression):
     """Elasticities of the free and state inputs, their bootstrap inference and log TFP.
 
     ``tfp`` is aligned on the caller's index: log TFP = y - b_free'free - b_state'state (no
@@ -104,10 +104,10 @@ class ProductionResult(DelegatesToRegression):
     tfp: pd.Series
     bootstrap_draws: np.ndarray
 
+    _frozen = {"bootstrap_draws": "array"}
+
     def __post_init__(self) -> None:
-        draws = np.array(self.bootstrap_draws, dtype=float)
-        draws.flags.writeable = False
-        object.__setattr__(self, "bootstrap_draws", draws)
+        super().__post_init__()
         tfp = self.tfp.astype(float).copy()
         tfp.name = TFP_NAME
         object.__setattr__(self, "tfp", tfp)

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Callable, ClassVar, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import pandas as pd
+
+CONSTANT_TERM = "const"
+"""The name of the intercept in every result's terms (reghdfe and ivreg2 print ``_cons``)."""
 
 TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value")
 VCOV_COLUMNS = ("row_term", "column_term", "covariance")
@@ -173,8 +176,42 @@ def _frozen_series(values: pd.Series, name: str) -> pd.Series:
     return copy
 
 
+def read_only_array(values: object) -> np.ndarray:
+    """A float copy of ``values`` that cannot be written to."""
+    copy = np.array(values, dtype=float, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+_FREEZERS: dict[str, Callable[[object], object]] = {
+    "array": read_only_array,
+    "mapping": lambda values: MappingProxyType(dict(values)),
+    "floats": lambda values: MappingProxyType({k: float(v) for k, v in values.items()}),
+    "ints": lambda values: MappingProxyType({k: int(v) for k, v in values.items()}),
+    "texts": lambda values: MappingProxyType({k: str(v) for k, v in values.items()}),
+}
+
+
+class FrozenFields:
+    """Mixin for the frozen result dataclasses: after ``__init__`` each field named in the
+    class's ``_frozen`` (field -> kind) is replaced by a read-only copy, so that a result
+    neither shares memory with the caller's inputs nor can be changed afterwards.
+
+    Kinds: ``"array"`` (float array, not writeable), ``"mapping"`` (read-only view of a
+    copy), ``"floats"`` / ``"ints"`` / ``"texts"`` (read-only mapping with every value
+    converted by float / int / str). A class with its own ``__post_init__`` calls
+    ``super().__post_init__()``.
+    """
+
+    _frozen: ClassVar[Mapping[str, str]] = {}
+
+    def __post_init__(self) -> None:
+        for name, kind in self._frozen.items():
+            object.__setattr__(self, name, _FREEZERS[kind](getattr(self, name)))
+
+
 @dataclass(frozen=True)
-class RegressionResult(CovarianceInference):
+class RegressionResult(FrozenFields, CovarianceInference):
     """Point estimates with inference for one fitted model.
 
     ``statistic`` holds t or z statistics (``stat_kind`` says which), ``p_value`` the
@@ -195,17 +232,19 @@ class RegressionResult(CovarianceInference):
     info: Mapping[str, str] = field(default_factory=dict)
     covariance: np.ndarray | pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
+    _frozen = {"stats": "mapping", "info": "texts"}
+
     def __post_init__(self) -> None:
+        super().__post_init__()
         terms = list(self.params.index)
         if self.covariance is None:
             raise ValueError("covariance is required: every result exposes its full coefficient covariance")
         if isinstance(self.covariance, pd.DataFrame):
             if list(self.covariance.index) != terms or list(self.covariance.columns) != terms:
                 raise ValueError("covariance labels do not match params")
-        covariance = np.array(self.covariance, dtype=float)
+        covariance = read_only_array(self.covariance)
         if covariance.shape != (len(terms), len(terms)):
             raise ValueError(f"covariance has shape {covariance.shape} for {len(terms)} term(s)")
-        covariance.flags.writeable = False
         object.__setattr__(self, "covariance", covariance)
         for name in ("std_errors", "statistic", "p_value"):
             series = getattr(self, name)
@@ -213,8 +252,6 @@ class RegressionResult(CovarianceInference):
                 raise ValueError(f"{name} index {list(series.index)} does not match params {terms}")
             object.__setattr__(self, name, _frozen_series(series, name))
         object.__setattr__(self, "params", _frozen_series(self.params, "params"))
-        object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
         if self.stat_kind not in ("t", "z"):
             raise ValueError("stat_kind must be 't' or 'z'")
         if self.stat_kind == "t" and "df_resid" not in self.stats:

@@ -64,7 +64,7 @@ import scipy.linalg
 from linearmodels.panel import PanelOLS, RandomEffects
 from scipy import optimize, stats
 
-from analysis.results import DelegatesToRegression, RegressionResult
+from analysis.results import DelegatesToRegression, FrozenFields, RegressionResult
 from analysis.spatial_weights import SpatialWeights
 from analysis.validation import require_columns, require_dataframe
 
@@ -365,7 +365,7 @@ def _z_inference(params: pd.Series, std_errors: pd.Series) -> tuple[pd.Series, p
 
 
 @dataclass(frozen=True, eq=False)
-class SpatialPanelResult(DelegatesToRegression):
+class SpatialPanelResult(FrozenFields, DelegatesToRegression):
     """A fitted SAR / SDM / SEM panel model.
 
     ``regression.params`` holds the regressors, their spatial lags ``W_<x>`` (SDM), the
@@ -392,10 +392,7 @@ class SpatialPanelResult(DelegatesToRegression):
 
     _regression = "regression"
 
-    def __post_init__(self) -> None:
-        matrix = np.array(self.covariance_matrix, dtype=float, copy=True)
-        matrix.flags.writeable = False
-        object.__setattr__(self, "covariance_matrix", matrix)
+    _frozen = {"covariance_matrix": "array"}
 
     @property
     def log_likelihood(self) -> float:
@@ -656,7 +653,7 @@ def spatial_effects(
 
 
 @dataclass(frozen=True)
-class ChiSquareTests:
+class ChiSquareTests(FrozenFields):
     """A set of chi-square tests: statistic and degrees of freedom by test name."""
 
     statistic: Mapping[str, float]
@@ -664,12 +661,12 @@ class ChiSquareTests:
     nobs: int
     info: Mapping[str, str] = field(default_factory=dict)
 
+    _frozen = {"statistic": "floats", "df": "ints", "info": "texts"}
+
     def __post_init__(self) -> None:
         if set(self.statistic) != set(self.df):
             raise ValueError("statistic and df must name the same tests")
-        object.__setattr__(self, "statistic", MappingProxyType({k: float(v) for k, v in self.statistic.items()}))
-        object.__setattr__(self, "df", MappingProxyType({k: int(v) for k, v in self.df.items()}))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
+        super().__post_init__()
 
     @property
     def p_value(self) -> Mapping[str, float]:
@@ -740,7 +737,7 @@ def panel_lm_tests(
 
 
 @dataclass(frozen=True)
-class ResidualDiagnostics:
+class ResidualDiagnostics(FrozenFields):
     """Spatial diagnostics of the non-spatial (pooled or fixed-effects) OLS residuals.
 
     ``stats``: ``moran_i`` with ``moran_expectation``, ``moran_variance``, ``moran_z`` and
@@ -755,9 +752,7 @@ class ResidualDiagnostics:
     nobs: int
     info: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "stats", MappingProxyType({k: float(v) for k, v in self.stats.items()}))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
+    _frozen = {"stats": "floats", "info": "texts"}
 
     def tidy(self) -> pd.DataFrame:
         """One row per statistic: stat, value."""

@@ -13,7 +13,8 @@ import statsmodels.api as sm
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from analysis.fixed_effects import absorbed_degrees_of_freedom, fit_ols
+from analysis.absorption import absorbed_degrees_of_freedom
+from analysis.fixed_effects import fit_ols
 
 SAME_ESTIMATOR_RTOL = 1e-7
 """Same estimator computed another way: only the LSMR tolerance of the within transformation
