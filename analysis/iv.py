@@ -61,7 +61,7 @@ from scipy import linalg, stats
 
 from analysis.clustering import cluster_codes, cluster_counts, inclusion_exclusion_terms, multiway_meat
 from analysis.absorption import absorb_fixed_effects
-from analysis.results import CONSTANT_TERM, DelegatesToRegression, FrozenFields, RegressionResult
+from analysis.results import CONSTANT_TERM, DelegatesToRegression, FrozenFields, RegressionResult, ReportedColumn
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
 
 Vce = Literal["iid", "robust", "cluster"]
@@ -104,10 +104,45 @@ class IVResult(FrozenFields, DelegatesToRegression):
     """The partialled estimation sample (for :meth:`c_test`)."""
     vce: str = "robust"
 
-    # params, std_errors, stats, nobs and tidy() are those of the structural equation.
+    # params, std_errors, vcov, stats, nobs and tidy() are those of the structural equation;
+    # model_stats() adds the reported diagnostics.
     _regression = "second_stage"
 
     _frozen = {"first_stage": "mapping", "diagnostics": "floats"}
+
+    def reported_diagnostics(self) -> dict[str, float]:
+        """The diagnostics a 2SLS table reports beside both stages, in ivreg2's order (first-stage
+        summary, weak- and under-identification, weak-instrument-robust inference): per
+        endogenous regressor ``x`` ``first_stage_f[x]``, ``first_stage_f_p[x]``,
+        ``partial_r2[x]``; ``cragg_donald_f``, ``kleibergen_paap_f``; per ``x``
+        ``sanderson_windmeijer_f[x]``, ``sanderson_windmeijer_f_p[x]``; ``underid_lm`` with
+        its ``_df`` and ``_p``; ``first_stage_df1``, ``diagnostics_df2``; ``stock_wright_s``
+        with its ``_df`` and ``_p``."""
+        endog = list(self.first_stage)
+        names = [
+            *(f"{stat}[{x}]" for x in endog for stat in ("first_stage_f", "first_stage_f_p", "partial_r2")),
+            "cragg_donald_f", "kleibergen_paap_f",
+            *(f"{stat}[{x}]" for x in endog for stat in ("sanderson_windmeijer_f", "sanderson_windmeijer_f_p")),
+            "underid_lm", "underid_lm_df", "underid_lm_p", "first_stage_df1", "diagnostics_df2",
+            "stock_wright_s", "stock_wright_s_df", "stock_wright_s_p",
+        ]
+        return {name: self.diagnostics[name] for name in names}
+
+    def model_stats(self) -> pd.DataFrame:
+        """The structural equation's model statistics, then :meth:`reported_diagnostics`."""
+        return ReportedColumn(self.second_stage, self.reported_diagnostics()).model_stats()
+
+    def first_stage_column(self, endog: str | None = None) -> ReportedColumn:
+        """The first-stage regression of ``endog`` (the only endogenous regressor by default)
+        as a results column: its coefficients and covariance, and its model statistics
+        followed by :meth:`reported_diagnostics`."""
+        if endog is None:
+            if len(self.first_stage) != 1:
+                raise ValueError(f"name the endogenous regressor: one of {list(self.first_stage)}")
+            (endog,) = self.first_stage
+        if endog not in self.first_stage:
+            raise ValueError(f"{endog!r} is not an endogenous regressor of this fit: {list(self.first_stage)}")
+        return ReportedColumn(self.first_stage[endog], self.reported_diagnostics())
 
     def c_test(self, instruments: Sequence[str]) -> dict[str, float]:
         """ivreg2's ``orthog()`` C (difference-in-Sargan/Hansen) test that the excluded

@@ -155,8 +155,10 @@ class MatchResult(FrozenFields, CovarianceInference):
         return self.propensity.tidy()
 
     def model_stats(self) -> pd.DataFrame:
-        """nobs, the match counts of ``stats`` and ``info`` as a long (stat, value, text) frame."""
-        return model_stats_frame(self.nobs, self.stats, self.info)
+        """nobs, the propensity model's statistics (when it was fitted here), the match counts
+        of ``stats`` and ``info`` as a long (stat, value, text) frame."""
+        model = {} if self.propensity is None else dict(self.propensity.stats)
+        return model_stats_frame(self.nobs, {**model, **self.stats}, self.info)
 
 
 def _binary_treatment(values: pd.Series, name: str) -> pd.Series:

@@ -46,7 +46,7 @@ from scipy import sparse
 
 from analysis.cross_products import first_coefficient
 from analysis.fixed_effects import fit_ols
-from analysis.results import TIDY_COLUMNS, FrozenFields, RegressionResult
+from analysis.results import TIDY_COLUMNS, FrozenFields, RegressionResult, labelled_covariance, stat_rows
 from analysis.validation import require_columns, require_dataframe
 
 MAX_DUMMY_COLUMNS = 300
@@ -112,6 +112,24 @@ class PermutationTestResult(FrozenFields):
             },
             name="std_errors",
         )
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance of (b0, b1, difference): the groups are fitted on disjoint samples, so b0
+        and b1 are uncorrelated; the difference has no analytic variance here (its inference is
+        the permutation distribution), so its row and column are NaN."""
+        matrix = np.full((3, 3), np.nan)
+        matrix[:2, :2] = np.diag([self.fit_group0.vcov.loc[self.term, self.term],
+                                  self.fit_group1.vcov.loc[self.term, self.term]])
+        return labelled_covariance(matrix, list(self.params.index))
+
+    def model_stats(self) -> pd.DataFrame:
+        """The difference column of a results table, as bdiff reports it: ``stats`` (the
+        observed difference, the empirical p-values, the draws and group sizes) and the
+        ``group``, ``difference`` and ``permutation_unit`` descriptions. No ``nobs``: the
+        observations are those of the two group fits, each reported in its own column."""
+        described = {name: self.info[name] for name in ("group", "difference", "permutation_unit")}
+        return stat_rows({**self.stats, **described})
 
     def tidy(self) -> pd.DataFrame:
         """Rows b0 and b1 (with their regressions' t tests) and difference (bdiff's p-value)."""

@@ -139,12 +139,27 @@ def vcov_rows(vcov: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(VCOV_COLUMNS))
 
 
+MODEL_STATS_COLUMNS = ("stat", "value", "text")
+
+
 def model_stats_frame(nobs: int, stats: Mapping[str, float], info: Mapping[str, str]) -> pd.DataFrame:
     """Long frame of (stat, value, text): nobs first, then ``stats``, then ``info`` as text."""
     rows = [("nobs", float(nobs), None)]
     rows += [(k, float(v), None) for k, v in stats.items()]
     rows += [(k, np.nan, v) for k, v in info.items()]
-    return pd.DataFrame(rows, columns=["stat", "value", "text"])
+    return pd.DataFrame(rows, columns=list(MODEL_STATS_COLUMNS))
+
+
+def stat_rows(values: Mapping[str, object]) -> pd.DataFrame:
+    """Long frame of (stat, value, text) for any mapping: numbers in ``value``, anything else
+    (booleans included, so that a flag is not read as a measurement) as text."""
+    rows = []
+    for stat, value in values.items():
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            rows.append((stat, np.nan, str(value)))
+        else:
+            rows.append((stat, float(value), None))
+    return pd.DataFrame(rows, columns=list(MODEL_STATS_COLUMNS))
 
 
 class CovarianceInference:
@@ -342,3 +357,28 @@ class DelegatesToRegression:
     def tidy(self) -> pd.DataFrame:
         """The embedded regression's coefficient table, one row per term."""
         return self._embedded_regression.tidy()
+
+
+@dataclass(frozen=True)
+class ReportedColumn(DelegatesToRegression):
+    """One column of a results table: an embedded result reported with further statistics.
+
+    Everything (params, covariance, tests, ``tidy()``, ``vcov_rows()``) is the embedded
+    ``result``'s; ``model_stats()`` is its model statistics followed by ``extra_stats`` as
+    :func:`stat_rows` writes them. E.g. the first stage of a 2SLS fit reported with the
+    identification diagnostics of the fit (:meth:`analysis.iv.IVResult.first_stage_column`).
+    """
+
+    result: RegressionResult
+    extra_stats: Mapping[str, object] = field(default_factory=dict)
+
+    _regression = "result"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra_stats", MappingProxyType(dict(self.extra_stats)))
+
+    def model_stats(self) -> pd.DataFrame:
+        """The embedded result's model statistics, then ``extra_stats``."""
+        if not self.extra_stats:
+            return self.result.model_stats()
+        return pd.concat([self.result.model_stats(), stat_rows(self.extra_stats)], ignore_index=True)

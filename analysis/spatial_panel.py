@@ -54,6 +54,7 @@ agree to a small fraction of the correction itself.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
@@ -64,7 +65,7 @@ import scipy.linalg
 from linearmodels.panel import PanelOLS, RandomEffects
 from scipy import optimize, stats
 
-from analysis.results import DelegatesToRegression, FrozenFields, RegressionResult
+from analysis.results import DelegatesToRegression, FrozenFields, RegressionResult, stat_rows
 from analysis.spatial_weights import SpatialWeights
 from analysis.validation import require_columns, require_dataframe
 
@@ -505,7 +506,7 @@ def _goodness_of_fit(
 
 
 @dataclass(frozen=True)
-class SpatialEffectsResult:
+class SpatialEffectsResult(FrozenFields):
     """Direct, indirect and total effects; terms are ``"<kind>:<regressor>"``.
 
     Both embedded results share the point estimates (the effects evaluated at the ML
@@ -519,6 +520,28 @@ class SpatialEffectsResult:
     delta: RegressionResult
     simulation_mean: pd.Series
     n_draws: int
+    fit_stats: Mapping[str, float] = field(default_factory=dict)
+    """``nobs`` and ``r2`` of the spatial panel fit the effects come from (empty when the
+    effects were computed from bare estimates)."""
+
+    _frozen = {"fit_stats": "floats"}
+
+    @property
+    def params(self) -> pd.Series:
+        """The effects at the estimates (shared by both methods)."""
+        return self.simulation.params
+
+    @property
+    def nobs(self) -> int:
+        """Observations of the fit (N x T), or the number of units without a fit."""
+        return int(self.fit_stats.get("nobs", self.simulation.nobs))
+
+    def model_stats(self) -> pd.DataFrame:
+        """The statistics reported with every effect column: the fit's ``nobs`` and ``r2``,
+        ``n_draws`` and ``unstable_draws`` (draws of rho outside the stable interval)."""
+        values = {**self.fit_stats, "n_draws": self.n_draws,
+                  "unstable_draws": self.simulation.stats["unstable_draws"]}
+        return stat_rows({"nobs": self.nobs, **values})
 
     def tidy(self) -> pd.DataFrame:
         frames = []
@@ -644,7 +667,9 @@ def spatial_effects(
     """
     if result.model == "sem":
         raise ValueError("effects of a spatial error model are its coefficients (no spillovers); use sar or sdm")
-    return effects_from_estimates(result.params, result.covariance(), result.regressors, result.weights, rng, n_draws)
+    effects = effects_from_estimates(result.params, result.covariance(), result.regressors, result.weights, rng,
+                                     n_draws)
+    return dataclasses.replace(effects, fit_stats={"nobs": result.nobs, "r2": result.stats["r2"]})
 
 
 # ---------------------------------------------------------------------------------------
