@@ -1,7 +1,7 @@
 """The raw-table suites, one module per table, and how to run them on one vintage.
 
 ``validate_raw_vintage(conn, vintage_id)`` is what the blocking asset checks on
-``raw/<table>`` run right after ingest (``dagster_project/quality/checks.py``) and what
+``raw/<table>`` run right after ingest (``dagster_project/defs/quality/checks.py``) and what
 the fault-corpus tests call directly; it needs only a DuckDB connection holding ``raw``.
 """
 

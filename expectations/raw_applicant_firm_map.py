@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dagster_project.raw_contract import APPLICANT_FIRM_MAP
+from nqp_core.contract import APPLICANT_FIRM_MAP
 from expectations.config import QualityTolerances
 from expectations.raw_common import (
     VintageFacts,

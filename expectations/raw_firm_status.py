@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dagster_project.raw_contract import FIRM_STATUS, STATUSES
+from nqp_core.contract import FIRM_STATUS, STATUSES
 from expectations.config import QualityTolerances
 from expectations.raw_common import VintageFacts, add_contract_rules, add_firm_year_rules, read_frame
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dagster_project.raw_contract import FIRMS
+from nqp_core.contract import FIRMS
 from expectations.config import QualityTolerances
 from expectations.raw_common import (
     EARLIEST_INCORPORATION,

@@ -9,8 +9,8 @@ import re
 import duckdb
 import pandas as pd
 
-from dagster_project.raw_contract import PATENT_TYPES, PATENTS
-from dagster_project.settings import SEEDS_DIR
+from nqp_core.contract import PATENT_TYPES, PATENTS
+from nqp_core.settings import SEEDS_DIR
 from expectations.config import QualityTolerances
 from expectations.raw_common import (
     EARLIEST_PATENT_APPLICATION,

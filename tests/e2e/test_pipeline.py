@@ -160,7 +160,7 @@ def test_figures_come_as_png_pdf_and_svg(pipeline_run):
 # carries a DuckDB comment, with no exemption, so a new column without a description fails
 # here. dbt models and seeds get theirs by persist_docs (YAML, or the upstream column's
 # comment: dbt_models/macros/persist_docs.sql), raw/analysis/results/ops tables from
-# dagster_project.data_dictionary.
+# nqp_core.data_dictionary.
 WAREHOUSE_SCHEMAS = {"raw", "reference", "staging", "intermediate", "marts", "analysis", "results"}
 
 
