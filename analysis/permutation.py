@@ -349,9 +349,12 @@ def permutation_coefficient_difference(
 
     draws = []
     batch = equations.batch_size()
+    # Shuffling the labels as floats draws the same permutations as shuffling them as integers
+    # (the shuffle consumes the generator independently of the dtype) and saves a copy per batch.
+    float_labels = labels.astype(float)
     for start in range(0, n_draws, batch):
         size = min(batch, n_draws - start)
-        permuted = rng.permuted(np.broadcast_to(labels, (size, len(labels))), axis=1).astype(float)
+        permuted = rng.permuted(np.broadcast_to(float_labels, (size, len(labels))), axis=1)
         b0, b1 = equations.coefficients(permuted)
         draws.append(b0 - b1)
         if progress is not None:
