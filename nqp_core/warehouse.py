@@ -7,11 +7,15 @@ compare vintages with SQL; a rerun for the same vintage replaces that vintage's 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
 
 from nqp_core.data_dictionary import comment_on
 from nqp_core.provenance import Provenance
+
+if TYPE_CHECKING:  # importing pandas costs a second; the ops store and the sensor need none of it
+    import pandas as pd
 
 PROVENANCE_COLUMNS = "vintage_id varchar, is_synthetic boolean, code_version varchar, computed_at timestamp"
 

@@ -13,7 +13,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 # The planted Table 4 column 3 AI coefficient is a population value (truth.json `derived`);
-# a correct pipeline lands within 3 of its own standard errors of it (the criterion).
+# a correct pipeline lands within 3 of its own standard errors of it (a 0.3% two-sided chance of a
+# false failure under normality).
 AI_TRUTH_TOLERANCE_SE = 3.0
 
 

@@ -145,7 +145,7 @@ KILLED_PUBLISH = """
 import os, signal, sys
 import duckdb
 from nqp_core.ops_store import OpsStore
-from dagster_project.defs.publish import files
+from nqp_core import working_copy as files
 
 vintage, kill_at = sys.argv[1], sys.argv[2]
 working = files.working_copy_path(vintage)
