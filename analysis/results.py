@@ -7,6 +7,15 @@ can treat all of them alike. Every result satisfies :class:`EstimationResult`: `
 (or ``wald_test("x1 = x2, x3 = 0")``), ``tidy()``, ``model_stats()``, ``vcov_rows()`` (the
 covariance as long rows for the ``results.vcov`` table) and ``nobs``.
 
+``tidy()`` and ``model_stats()`` are the rows a results table stores for the result's column
+(``results.coefficients`` and ``results.model_stats``: (stat, value, text), numbers in value,
+descriptions in text), so a writer needs nothing else from the result; ``ReportedColumn``
+appends a column's own facts (a seed, an instrument) to them. Results that are tests rather
+than fits (the permutation test of :mod:`analysis.permutation`, Moran's I, the spatial effects)
+report ``params``, ``std_errors``, ``vcov``, ``nobs``, ``tidy()`` and ``model_stats()``, without
+a ``wald_test()`` that would not mean anything for them. Every result is a frozen dataclass
+whose arrays and mappings are read-only copies (:class:`FrozenFields`).
+
 Inference follows Stata's ``test`` and ``lincom``: after an estimator reporting t
 statistics (``stat_kind == "t"``) the Wald statistic is reported as F(r, df_resid) and
 intervals use t(df_resid), ``df_resid`` being the estimator's own residual degrees of
@@ -360,7 +369,7 @@ class DelegatesToRegression:
 
 
 @dataclass(frozen=True)
-class ReportedColumn(DelegatesToRegression):
+class ReportedColumn(FrozenFields, DelegatesToRegression):
     """One column of a results table: an embedded result reported with further statistics.
 
     Everything (params, covariance, tests, ``tidy()``, ``vcov_rows()``) is the embedded
@@ -369,13 +378,11 @@ class ReportedColumn(DelegatesToRegression):
     identification diagnostics of the fit (:meth:`analysis.iv.IVResult.first_stage_column`).
     """
 
-    result: RegressionResult
+    result: EstimationResult
     extra_stats: Mapping[str, object] = field(default_factory=dict)
 
     _regression = "result"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "extra_stats", MappingProxyType(dict(self.extra_stats)))
+    _frozen = {"extra_stats": "mapping"}
 
     def model_stats(self) -> pd.DataFrame:
         """The embedded result's model statistics, then ``extra_stats``."""
