@@ -12,8 +12,8 @@ covariance as long rows for the ``results.vcov`` table) and ``nobs``.
 descriptions in text), so a writer needs nothing else from the result; ``ReportedColumn``
 appends a column's own facts (a seed, an instrument) to them. Results that are tests rather
 than fits (the permutation test of :mod:`analysis.permutation`, Moran's I, the spatial effects)
-report ``params``, ``std_errors``, ``vcov``, ``nobs``, ``tidy()`` and ``model_stats()``, without
-a ``wald_test()`` that would not mean anything for them. Every result is a frozen dataclass
+satisfy :class:`ReportedResult`: ``params``, ``std_errors``, ``vcov``, ``nobs``, ``tidy()`` and
+``model_stats()``, without a ``wald_test()`` that would not mean anything for them. Every result is a frozen dataclass
 whose arrays and mappings are read-only copies (:class:`FrozenFields`).
 
 Inference follows Stata's ``test`` and ``lincom``: after an estimator reporting t
@@ -53,8 +53,9 @@ class WaldTest:
 
 
 @runtime_checkable
-class EstimationResult(Protocol):
-    """What every result of ``analysis`` exposes (checked by one parametrised unit test)."""
+class ReportedResult(Protocol):
+    """What every result of ``analysis`` exposes, tests included: its estimates and the rows
+    of its results column."""
 
     @property
     def params(self) -> pd.Series: ...
@@ -68,16 +69,22 @@ class EstimationResult(Protocol):
     @property
     def nobs(self) -> int: ...
 
+    def tidy(self) -> pd.DataFrame: ...
+
+    def model_stats(self) -> pd.DataFrame: ...
+
+
+@runtime_checkable
+class EstimationResult(ReportedResult, Protocol):
+    """What every fitted model of ``analysis`` exposes (checked by one parametrised unit test):
+    a :class:`ReportedResult` with intervals, Wald tests and its covariance as long rows."""
+
     @property
     def inference_df(self) -> float | None: ...
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame: ...
 
     def wald_test(self, restrictions: np.ndarray | str, q: np.ndarray | float | None = None) -> WaldTest: ...
-
-    def tidy(self) -> pd.DataFrame: ...
-
-    def model_stats(self) -> pd.DataFrame: ...
 
     def vcov_rows(self) -> pd.DataFrame: ...
 

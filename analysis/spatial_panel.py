@@ -65,7 +65,7 @@ import scipy.linalg
 from linearmodels.panel import PanelOLS, RandomEffects
 from scipy import optimize, stats
 
-from analysis.results import DelegatesToRegression, FrozenFields, RegressionResult, stat_rows
+from analysis.results import DelegatesToRegression, FrozenFields, RegressionResult, model_stats_frame, stat_rows
 from analysis.spatial_weights import SpatialWeights
 from analysis.validation import require_columns, require_dataframe
 
@@ -532,6 +532,16 @@ class SpatialEffectsResult(FrozenFields):
         return self.simulation.params
 
     @property
+    def std_errors(self) -> pd.Series:
+        """The simulated standard errors (LeSage and Pace's method; ``delta`` has the others)."""
+        return self.simulation.std_errors
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """The covariance of the simulated effects."""
+        return self.simulation.vcov
+
+    @property
     def nobs(self) -> int:
         """Observations of the fit (N x T), or the number of units without a fit."""
         return int(self.fit_stats.get("nobs", self.simulation.nobs))
@@ -697,6 +707,10 @@ class ChiSquareTests(FrozenFields):
     def p_value(self) -> Mapping[str, float]:
         return MappingProxyType({k: float(stats.chi2.sf(v, self.df[k])) for k, v in self.statistic.items()})
 
+    def model_stats(self) -> pd.DataFrame:
+        """nobs and ``info`` (the tests themselves are the rows of ``tidy()``)."""
+        return model_stats_frame(self.nobs, {}, self.info)
+
     def tidy(self) -> pd.DataFrame:
         p_value = self.p_value
         return pd.DataFrame(
@@ -778,6 +792,10 @@ class ResidualDiagnostics(FrozenFields):
     info: Mapping[str, str] = field(default_factory=dict)
 
     _frozen = {"stats": "floats", "info": "texts"}
+
+    def model_stats(self) -> pd.DataFrame:
+        """nobs, ``stats`` and ``info`` as a long (stat, value, text) frame."""
+        return model_stats_frame(self.nobs, self.stats, self.info)
 
     def tidy(self) -> pd.DataFrame:
         """One row per statistic: stat, value."""

@@ -23,9 +23,9 @@ from analysis.matching import average_treatment_effect_on_treated, match_nearest
 from analysis.mediation import fit_mediation
 from analysis.production import fit_levinsohn_petrin
 from analysis.permutation import permutation_coefficient_difference
-from analysis.results import EstimationResult, ReportedColumn
+from analysis.results import EstimationResult, ReportedColumn, ReportedResult
 from analysis.spatial import global_moran
-from analysis.spatial_panel import fit_spatial_panel, spatial_effects
+from analysis.spatial_panel import fit_spatial_panel, panel_lm_tests, spatial_effects
 from analysis.spatial_weights import contiguity_weights
 
 CONSISTENCY_RTOL = 1e-9
@@ -239,6 +239,7 @@ def _permutation_test():
 
 def test_permutation_model_stats_are_the_difference_column_as_bdiff_reports_it():
     test = _permutation_test()
+    assert isinstance(test, ReportedResult) and not isinstance(test, EstimationResult)
     rows = _rows(test.model_stats())
     assert rows == [(k, v, None) for k, v in test.stats.items()] + [
         ("group", None, "large"), ("difference", None, test.info["difference"]),
@@ -253,6 +254,7 @@ def test_moran_reports_i_with_its_normal_approximation():
     data, weights = _produc()
     year = data[data["year"] == 1970].set_index("state")["lgsp"]
     result = global_moran(year, weights, np.random.default_rng(0), permutations=99)
+    assert isinstance(result, ReportedResult)
     assert result.params["moran_i"] == result.moran_i
     assert result.std_errors["moran_i"] ** 2 == pytest.approx(result.variance_normal, rel=CONSISTENCY_RTOL)
     assert result.vcov.loc["moran_i", "moran_i"] == result.variance_normal
@@ -268,8 +270,19 @@ def test_spatial_effects_model_stats_are_the_fit_and_the_draws():
     data, weights = _produc()
     fit = fit_spatial_panel(data, "lgsp", ["lpcap", "lpc"], weights, unit="state", time="year", model="sdm")
     effects = spatial_effects(fit, n_draws=200, rng=np.random.default_rng(1))
+    assert isinstance(effects, ReportedResult)
+    pd.testing.assert_frame_equal(effects.vcov, effects.simulation.vcov)
     assert _rows(effects.model_stats()) == [
         ("nobs", float(fit.nobs), None), ("r2", fit.stats["r2"], None), ("n_draws", 200.0, None),
         ("unstable_draws", float(effects.simulation.stats["unstable_draws"]), None),
     ]
     pd.testing.assert_series_equal(effects.params, effects.simulation.params)
+
+
+def test_specification_tests_report_their_sample_beside_the_test_rows():
+    data, weights = _produc()
+    lm = panel_lm_tests(data, "lgsp", ["lpcap", "lpc"], weights, unit="state", time="year", fixed_effects="none",
+                        error_variance="ml")
+    rows = _rows(lm.model_stats())
+    assert rows == [("nobs", float(lm.nobs), None)] + [(k, None, v) for k, v in lm.info.items()]
+    assert list(lm.tidy().columns) == ["test", "statistic", "df", "p_value"]
