@@ -34,6 +34,8 @@ DEMEAN_TOLERANCE = 1e-12
 firm + year + province panel with few province movers, 1e-10 still left group sums of the
 demeaned data of ~1e-6 of the data's scale, 1e-12 ~1e-9 (at no visible cost in time)."""
 DEMEAN_MAX_ITERATIONS = 10_000
+"""Iteration cap of the LSMR solver; a panel that needs more raises RuntimeError."""
+
 
 @dataclass(frozen=True)
 class AbsorbedDegreesOfFreedom:

@@ -6,8 +6,8 @@ and province fixed effects and clusters by firm. :func:`fit_iv` reproduces what
 small first`` reports:
 
 * The fixed effects (and the constant) are partialled out as ivreg2's ``partial()`` does:
-  every variable is demeaned on them (the kernel of :mod:`analysis.absorption`) and their rank is charged to the small-sample degrees
-  of freedom (ivreg2's ``sdofminus``). All absorbed levels are counted, also those nested
+  every variable is demeaned on them (the kernel of :mod:`analysis.absorption`) and their
+  rank is charged to the small-sample degrees of freedom (ivreg2's ``sdofminus``). All absorbed levels are counted, also those nested
   in the cluster variable, as ivreg2 does and unlike reghdfe. Singleton groups are kept.
 * Point estimates and the coefficient covariance come from linearmodels ``IV2SLS``; with
   ``debiased=True`` and ``extra_df`` = the absorbed rank its clustered covariance is scaled
@@ -59,8 +59,8 @@ import pandas as pd
 from linearmodels.iv import IV2SLS, IVLIML
 from scipy import linalg, stats
 
-from analysis.clustering import cluster_codes, cluster_counts, inclusion_exclusion_terms, multiway_meat
 from analysis.absorption import absorb_fixed_effects
+from analysis.clustering import cluster_codes, cluster_counts, inclusion_exclusion_terms, multiway_meat
 from analysis.results import CONSTANT_TERM, DelegatesToRegression, FrozenFields, RegressionResult, ReportedColumn
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
 
