@@ -7,8 +7,9 @@ small first`` reports:
 
 * The fixed effects (and the constant) are partialled out as ivreg2's ``partial()`` does:
   every variable is demeaned on them (the kernel of :mod:`analysis.absorption`) and their
-  rank is charged to the small-sample degrees of freedom (ivreg2's ``sdofminus``). All absorbed levels are counted, also those nested
-  in the cluster variable, as ivreg2 does and unlike reghdfe. Singleton groups are kept.
+  rank is charged to the small-sample degrees of freedom (ivreg2's ``sdofminus``). All
+  absorbed levels are counted, also those nested in the cluster variable, as ivreg2 does and
+  unlike reghdfe. Singleton groups are kept.
 * Point estimates and the coefficient covariance come from linearmodels ``IV2SLS``; with
   ``debiased=True`` and ``extra_df`` = the absorbed rank its clustered covariance is scaled
   by (N-1)/(N-K) * G/(G-1) and its robust and homoskedastic ones by N/(N-K), K counting
