@@ -55,12 +55,11 @@ from paper.spec import (
     Estimates,
     Markdown,
     Progress,
-    coefficient_rows,
     combine,
     estimate_of,
     markdown_table,
+    model_stat_rows,
     regression_estimates,
-    stat_rows,
 )
 
 FIRM_YEAR = (FIRM_CLUSTER, "fiscal_year")
@@ -104,21 +103,15 @@ def estimate_tfp(inputs: Mapping[str, Any], options: TfpOptions, progress: Progr
         progress=progress("Levinsohn-Petrin bootstrap"),
     )
     tfp = frame[list(FIRM_YEAR)].assign(tfp_lp=result.tfp).dropna(subset=["tfp_lp"])
-    # The LP result's statistics are read attribute by attribute (nobs, stats, info) until its
-    # model_stats() carries the seed and the output column as well.
-    stats = stat_rows(TFP_COLUMN, {"nobs": result.nobs, **dict(result.stats), **dict(result.info),
-                                   "seed": options.seed, "output": TFP_OUTPUT})
-    return Estimates(
-        results={"results.coefficients": coefficient_rows(TFP_COLUMN, result), "results.model_stats": stats},
-        fitted={TFP_COLUMN: result},
-        analysis={"analysis.firm_year_tfp": tfp},
-        metadata={
+    estimates = regression_estimates({TFP_COLUMN: result}, {TFP_COLUMN: {"seed": options.seed, "output": TFP_OUTPUT}})
+    estimates.analysis = {"analysis.firm_year_tfp": tfp}
+    estimates.metadata = {
             "firm_years": len(tfp),
             **{f"elasticity_{term}": float(value) for term, value in result.params.items()},
             **{f"se_{term}": float(value) for term, value in result.std_errors.items()},
             "seed": options.seed,
-        },
-    )
+    }
+    return estimates
 
 
 # --------------------------------------------------------------------------- Tables 3 and 4
@@ -174,13 +167,6 @@ def estimate_table05(models: tuple[ModelSpec, ...]):
 # --------------------------------------------------------------------------- Table 6
 
 
-IV_DIAGNOSTICS = (
-    "first_stage_f[ai]", "first_stage_f_p[ai]", "partial_r2[ai]", "cragg_donald_f", "kleibergen_paap_f",
-    "sanderson_windmeijer_f[ai]", "sanderson_windmeijer_f_p[ai]", "underid_lm", "underid_lm_df", "underid_lm_p",
-    "first_stage_df1", "diagnostics_df2", "stock_wright_s", "stock_wright_s_df", "stock_wright_s_p",
-)
-
-
 def add_instruments(frame: pd.DataFrame, leave_one_out: bool, leave_one_out_column: bool = False) -> pd.DataFrame:
     """The frame with Table 6's instruments: AI one and two fiscal years earlier (true lags of
     the same firm; a gap leaves them missing) and the industry-year mean of AI; with
@@ -204,11 +190,10 @@ def estimate_table06(inputs: Mapping[str, Any], options: IvOptions, progress: Pr
     for instrument, (stage1, stage2) in table06_columns(instruments).items():
         fit = fit_iv(frame, "npro", "ai", [instrument], list(CONTROLS),
                      fixed_effects=list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER)
-        stats = {**{name: fit.diagnostics[name] for name in IV_DIAGNOSTICS},
-                 "instrument": instrument, "leave_one_out": options.leave_one_out}
-        # The first stage is read from the IV result's attributes (first_stage["ai"], second_stage).
-        columns |= {stage1: fit.first_stage["ai"], stage2: fit.second_stage}
-        extra |= {stage1: stats, stage2: stats}
+        # Both stages report ivreg2's diagnostics (IVResult.reported_diagnostics) beside their own statistics.
+        columns |= {stage1: fit.first_stage_column("ai"), stage2: fit}
+        instrument_text = {"instrument": instrument, "leave_one_out": options.leave_one_out}
+        extra |= {stage1: instrument_text, stage2: instrument_text}
     estimates = regression_estimates(columns, extra)
     coefficients = estimates.results["results.coefficients"]
     estimates.metadata = {
@@ -241,16 +226,9 @@ def estimate_table07(inputs: Mapping[str, Any], options: PsmOptions, progress: P
         match_weight=match.weights.to_numpy(),
     )
     att = average_treatment_effect_on_treated(match, "npro")
-    # The propensity model's statistics are read from the match's attributes (propensity.stats).
-    propensity = Estimates(
-        results={"results.coefficients": coefficient_rows(TABLE07_PROPENSITY, match),
-                 "results.model_stats": stat_rows(TABLE07_PROPENSITY, {
-                     "nobs": match.nobs, **dict(match.propensity.stats), **dict(match.stats), **dict(match.info),
-                     "seed": options.seed})},
-        fitted={TABLE07_PROPENSITY: match},
-    )
     matched_rows = balance[balance["sample"] == "matched"]
-    estimates = combine(propensity, regression_estimates({TABLE07_ATT: att}), metadata={
+    estimates = regression_estimates({TABLE07_PROPENSITY: match, TABLE07_ATT: att},
+                                     {TABLE07_PROPENSITY: {"seed": options.seed}}, metadata={
         **{name: int(value) for name, value in match.stats.items()},
         "max_abs_bias_pct_matched": float(matched_rows["bias_pct"].abs().max()),
         "att_npro": float(att.params["ATT"]),
@@ -278,34 +256,15 @@ def estimate_table08(inputs: Mapping[str, Any], options: MediationOptions, progr
             frame, "npro", "ai", mediator, list(CONTROLS), list(YEAR_PROVINCE_FE), cluster=FIRM_CLUSTER,
             n_boot=options.n_boot, rng=rng, progress=progress(f"{mediator} mediation bootstrap"),
         )
-        # Paths a and b are read from the mediation result's attributes (path_a, path_b).
-        parts.append(regression_estimates({ids["path_a"]: fit.path_a, ids["path_b"]: fit.path_b}))
-        parts.append(Estimates(
-            results={"results.coefficients": coefficient_rows(ids["mediation"], fit),
-                     "results.model_stats": stat_rows(ids["mediation"], {
-                         "nobs": fit.nobs, **dict(fit.stats), **dict(fit.info), "seed": options.seed})},
-            fitted={ids["mediation"]: fit},
-        ))
+        # Column k prints path a; its footer reads path b and the tests of a*b (the mediation result).
+        parts.append(regression_estimates({ids["path_a"]: fit.path_a, ids["path_b"]: fit.path_b, ids["mediation"]: fit},
+                                          {ids["mediation"]: {"seed": options.seed}}))
         metadata[f"{mediator}_path_a_ai"] = round(float(fit.path_a.params["ai"]), 4)
         metadata[f"{mediator}_indirect"] = float(fit.params["indirect"])
     return combine(*parts, metadata={**metadata, "seed": options.seed, "n_boot": options.n_boot})
 
 
 # --------------------------------------------------------------------------- Tables 9 and 10
-
-
-def permutation_stats(test: PermutationTestResult, seed: int) -> dict[str, object]:
-    """Table 10's difference column: bdiff's b0 - b1, its empirical p-values and how they were drawn."""
-    return {
-        **{stat: test.stats[stat] for stat in (
-            "observed_difference", "p_value", "p_value_upper", "p_value_lower", "p_value_two_sided",
-            "n_draws", "n_units_group0", "n_units_group1",
-        )},
-        "seed": seed,
-        "group": test.info["group"],
-        "difference": test.info["difference"],
-        "permutation_unit": test.info["permutation_unit"],
-    }
 
 
 def table10_estimates(frame: pd.DataFrame, n_draws: int, rng: np.random.Generator, permute_by: str | None,
@@ -320,10 +279,11 @@ def table10_estimates(frame: pd.DataFrame, n_draws: int, rng: np.random.Generato
             cluster=BENCHMARK.cluster, n_draws=n_draws, rng=rng, permute_by=permute_by,
             progress=progress(f"{split} permutation draws"),
         )
-        # The group fits are read from the test's attributes (fit_group0, fit_group1).
+        # The group fits are printed columns of their own; the test reports the difference column
+        # (model statistics only, as bdiff prints it).
         groups = regression_estimates({columns.group0_column: test.fit_group0, columns.group1_column: test.fit_group1})
-        difference = Estimates(results={"results.model_stats": stat_rows(columns.difference_column,
-                                                                          permutation_stats(test, seed))})
+        difference = Estimates(results={"results.model_stats": model_stat_rows(columns.difference_column, test,
+                                                                                {"seed": seed})})
         parts.append(combine(groups, difference, metadata={
             f"{split}_difference": round(float(test.observed_difference), 4),
             f"{split}_p_value": round(float(test.p_value), 3),

@@ -168,7 +168,7 @@ TABLE11_PERMUTATIONS = "permutation"
 HEADLINE_LEE_YU = True
 """Columns (1)/(2), Table 12's LR/Wald tests and Table 14 use the Lee-Yu corrected SDM:
 with N = 31 the direct approach's rho carries the O(1/N) bias of time effects and its
-intervals under-cover (tests/unit/test_spatial_planted.py); the direct fits are columns (4)/(5)."""
+intervals under-cover (tests/planted/test_spatial_planted.py); the direct fits are columns (4)/(5)."""
 
 
 @dataclass(frozen=True)

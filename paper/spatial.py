@@ -44,7 +44,7 @@ from paper.models import (
     DynamicSpec,
 )
 from paper.options import EffectsOptions, MoranOptions
-from paper.spec import Estimates, Progress, markdown_table, regression_estimates, stat_rows
+from paper.spec import Estimates, Progress, markdown_table, model_stat_rows, regression_estimates, stat_rows
 
 FIGURE02_ID = "figure02"
 FIGURE02_FILE = "figures/figure02.png"
@@ -157,12 +157,9 @@ def estimate_table13(inputs: Mapping[str, Any], options: None, progress: Progres
     (concentrated ML, information-matrix SEs); dynamic GMM of equation (4) on firm-years."""
     started = time.perf_counter()
     panel, weights = inputs["province_panel"], inputs["spatial_weights"]
-    # The SDM and GMM results delegate tidy()/model_stats() to their .regression; the regression
-    # itself is stored, as before the protocol, so that the rows stay exactly those of the fit.
-    columns = {spec.column_id: fit_sdm(panel, weights[spec.matrix], "sdm", spec.lee_yu).regression
-               for spec in TABLE13_SDM}
+    columns = {spec.column_id: fit_sdm(panel, weights[spec.matrix], "sdm", spec.lee_yu) for spec in TABLE13_SDM}
     sdm_seconds = _seconds(started)
-    columns |= {spec.column_id: fit_gmm(inputs["firm_years"], spec).regression for spec in TABLE13_GMM}
+    columns |= {spec.column_id: fit_gmm(inputs["firm_years"], spec) for spec in TABLE13_GMM}
     estimates = regression_estimates(columns)
     headline = estimates.results["results.coefficients"].set_index(["column_id", "term"])
     estimates.metadata = {
@@ -194,11 +191,9 @@ def estimate_table14(inputs: Mapping[str, Any], options: EffectsOptions, progres
         fitted |= {f"{block}:simulation": effects.simulation, f"{block}:delta": effects.delta}
         frames.append(effects.tidy().drop(columns="term").rename(columns={"variable": "term"})
                       .assign(matrix_name=matrix))
-        for effect in EFFECT_KINDS:
-            stats.append(stat_rows(TABLE14_COLUMNS[(matrix, effect)], {
-                "nobs": fit.nobs, "r2": fit.stats["r2"], "n_draws": options.n_draws,
-                "unstable_draws": effects.simulation.stats["unstable_draws"], "seed": options.seed,
-            }))
+        # Every effect column of a matrix reports the same statistics (N, R^2, the draws) and the seed.
+        stats += [model_stat_rows(TABLE14_COLUMNS[(matrix, effect)], effects, {"seed": options.seed})
+                  for effect in EFFECT_KINDS]
     tidy = pd.concat(frames, ignore_index=True)
     ai = tidy[(tidy["term"] == "ai") & (tidy["method"] == "simulation")].set_index(["matrix_name", "effect"])
     return Estimates(

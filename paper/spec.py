@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-import numpy as np
 import pandas as pd
 
+from analysis.results import stat_rows as analysis_stat_rows
 from analysis.tables import PaperTable, TableProvenance
 
 Progress = Callable[[str], Optional[Callable[[int, int], None]]]
@@ -147,13 +147,9 @@ class TableSpec:
 
 def stat_rows(column_id: str, values: Mapping[str, object]) -> pd.DataFrame:
     """results.model_stats rows for one column: numbers in ``value``, anything else in ``text``."""
-    rows = []
-    for stat, value in values.items():
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            rows.append((column_id, stat, np.nan, str(value)))
-        else:
-            rows.append((column_id, stat, float(value), None))
-    return pd.DataFrame(rows, columns=["column_id", "stat", "value", "text"])
+    rows = analysis_stat_rows(values)
+    rows.insert(0, "column_id", column_id)
+    return rows
 
 
 def coefficient_rows(column_id: str, result) -> pd.DataFrame:
