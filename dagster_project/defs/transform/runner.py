@@ -41,10 +41,10 @@ from nqp_core import settings
 # Data tests run in every build.
 PRODUCTION_EXCLUDED_RESOURCE_TYPES = ("unit_test",)
 
-# Only these events reach Dagster: the node results (materializations and asset checks)
-# and the errors for the failure message. Converting every event to a dict would cost more
-# than the SQL at small scales.
+# The events that become Dagster events (materializations and asset checks), as in
+# dagster-dbt's DbtCoreCliEventMessage.is_result_event. dbt prints its other events itself.
 _RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
+
 
 def invocation_target(context: AssetExecutionContext) -> Path:
     """Where one invocation writes its artifacts (compiled SQL, run_results.json, dbt.log):
