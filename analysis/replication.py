@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from analysis.tables import STAR_NOTE, SYNTHETIC_BANNER, SYNTHETIC_EXPLANATION, STYLESHEET, TableProvenance, stars
+from analysis.tables import STAR_NOTE, STYLESHEET, TableProvenance, stars
 
 # The paper's numbers are printed to 3 decimals (a few standard errors to 4); an interval of
 # half a unit in the 3rd decimal around both estimate and SE is what the printed values allow.
@@ -539,9 +539,7 @@ def _headers(has_truth: bool) -> list[str]:
 
 def render_markdown(replication: Replication, figures: Sequence[Path] = ()) -> str:
     p = replication.provenance
-    lines = ["# Replication report: Cheng & Xu (2025) cell by cell", ""]
-    if p.is_synthetic:
-        lines += [f"> **{SYNTHETIC_BANNER}**: {SYNTHETIC_EXPLANATION}", ""]
+    lines = ["# Replication report: Cheng & Xu (2025) cell by cell", "", *p.markdown_banner()]
     lines += [p.line(), "", "## Summary", ""]
     lines += [f"- {line}" for line in summary_lines(replication)]
     lines += ["", AGREEMENT_NOTE]
@@ -576,10 +574,7 @@ def render_html(replication: Replication, figures: Sequence[Path] = ()) -> str:
     """A complete page with its stylesheet and figures inlined (no external files)."""
     escape = html.escape
     p = replication.provenance
-    body = ["<h1>Replication report: Cheng &amp; Xu (2025) cell by cell</h1>"]
-    if p.is_synthetic:
-        body.append(f'<p class="banner synthetic"><strong>{SYNTHETIC_BANNER}</strong>: '
-                    f'{escape(SYNTHETIC_EXPLANATION)}</p>')
+    body = ["<h1>Replication report: Cheng &amp; Xu (2025) cell by cell</h1>", *p.html_banner("banner")]
     body.append(f'<p class="provenance">{escape(p.line())}</p>')
     body.append('<section id="summary"><h2>Summary</h2><ul class="summary">')
     body += [f"<li>{escape(line)}</li>" for line in summary_lines(replication)]

@@ -31,7 +31,7 @@ from analysis.matching import (
 from analysis.mediation import fit_mediation
 from analysis.permutation import PermutationTestResult, permutation_coefficient_difference
 from analysis.production import fit_levinsohn_petrin
-from analysis.tables import SYNTHETIC_BANNER, SYNTHETIC_EXPLANATION, TableProvenance
+from analysis.tables import TableProvenance
 from paper.models import (
     CONTROLS,
     DESCRIPTIVE_VARIABLES,
@@ -312,9 +312,7 @@ def render_figure01(matched: pd.DataFrame, provenance: TableProvenance, reports_
     """Kernel densities of the propensity score by group, before and after matching (PNG, PDF
     and SVG under reports/figures/, with a Markdown page carrying the provenance)."""
     matched = matched.sort_values(list(FIRM_YEAR), kind="stable")
-    caption = provenance.line()
-    if provenance.is_synthetic:
-        caption = f"{SYNTHETIC_BANNER}: {SYNTHETIC_EXPLANATION}\n{caption}"
+    caption = provenance.caption_banner() + provenance.line()
     densities = score_densities_of(
         matched["propensity_score"].to_numpy(), matched["treated"].to_numpy(), matched["match_weight"].to_numpy()
     )
@@ -323,9 +321,7 @@ def render_figure01(matched: pd.DataFrame, provenance: TableProvenance, reports_
     png = plot_densities(densities, figures / FIGURE01_PNG, title=FIGURE01_TITLE, caption=caption,
                          also_as=("pdf", "svg"))
     page = figures / "figure01.md"
-    lines = []
-    if provenance.is_synthetic:
-        lines += [f"> **{SYNTHETIC_BANNER}**: {SYNTHETIC_EXPLANATION}", ""]
+    lines = provenance.markdown_banner()
     lines += [
         provenance.line(), "", f"**{FIGURE01_TITLE}**", "", f"![{FIGURE01_TITLE}]({FIGURE01_PNG})", "",
         "Gaussian kernel densities (Scott's bandwidth) of the estimated propensity score of AI_Did; after "

@@ -19,6 +19,7 @@ from analysis.tables import (
     CoefficientBody,
     PaperTable,
     StatRow,
+    SYNTHETIC_BANNER,
     TableColumn,
     TableProvenance,
     TextRow,
@@ -261,7 +262,7 @@ def figure02(scatter: pd.DataFrame, moran_i: dict[int, float], provenance: Table
         axis.set_title(f"({letter}) Local Moran's I scatter plot of Npro, {year}")
         legend = axis.legend(loc="lower center", fontsize=8)
         labels.append((axis, points, [*corners, legend]))
-    banner = "SYNTHETIC DATA - " if provenance.is_synthetic else ""
+    banner = f"{SYNTHETIC_BANNER} - " if provenance.is_synthetic else ""
     figure.suptitle(f"Figure 2. Moran scatter plots of provincial new quality productivity\n{banner}"
                     f"{provenance.line()}", fontsize=10)
     figure.tight_layout()
