@@ -105,7 +105,8 @@ def orchestrated(scale: float) -> dict:
 
     job = vintage_job()
     seconds["imports"] = time.perf_counter() - t
-    with DagsterInstance.ephemeral() as instance:
+    # The instance `nqp run` uses: the run folder's DAGSTER_HOME, its event log on disk.
+    with DagsterInstance.get() as instance:
         t = time.perf_counter()
         result = execute_in_process_with_origin(job, instance=instance, run_config=run_config_for(BENCH_VINTAGE),
                                                 tags={})
