@@ -32,9 +32,9 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dagster_project.ingest.loader import load_vintage  # noqa: E402
-from dagster_project.synthetic import DEFAULT_SEED, generate_vintage  # noqa: E402
-from dagster_project.synthetic.next_vintage import generate_next_vintage  # noqa: E402
+from nqp_core.loader import load_vintage  # noqa: E402
+from synthetic import DEFAULT_SEED, generate_vintage  # noqa: E402
+from synthetic.next_vintage import generate_next_vintage  # noqa: E402
 from expectations import drift  # noqa: E402
 from expectations.config import DEFAULT_TOLERANCES as T  # noqa: E402
 from expectations.raw import validate_raw_vintage  # noqa: E402

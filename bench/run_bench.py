@@ -65,8 +65,8 @@ def run_one_scale(scale: float) -> dict:
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
-    from dagster_project import settings
-    from dagster_project.synthetic import generate_vintage
+    from nqp_core import settings
+    from synthetic import generate_vintage
 
     t = time.perf_counter()
     generate_vintage(settings.landing_dir(), seed=BENCH_SEED, scale=scale, vintage_id=BENCH_VINTAGE)
@@ -76,8 +76,8 @@ def run_one_scale(scale: float) -> dict:
     from dagster import DagsterInstance
 
     from dagster_project.definitions import defs
-    from dagster_project.publish.run_origin import execute_in_process_with_origin
-    from dagster_project.publish.runs import JOB_NAME, run_config_for
+    from dagster_project.defs.publish.run_origin import execute_in_process_with_origin
+    from dagster_project.defs.publish.runs import JOB_NAME, run_config_for
 
     timings["import_definitions"] = time.perf_counter() - t
     graph = defs.resolve_asset_graph()

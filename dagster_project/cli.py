@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from dagster_project import settings
+from nqp_core import settings
 
 DAGSTER_YAML = """\
 # Written by `nqp`; Dagster's instance for this project (run history, event logs).
@@ -44,9 +44,9 @@ def prepare_dagster_home() -> Path:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from dagster_project.synthetic import DEFAULT_SEED, DEFAULT_VINTAGE_ID, generate_vintage
+    from synthetic import DEFAULT_SEED, DEFAULT_VINTAGE_ID, generate_vintage
 
-    from dagster_project.raw_contract import vintage_id_problem
+    from nqp_core.contract import vintage_id_problem
 
     problem = vintage_id_problem(args.vintage) if args.vintage else None
     if problem:
@@ -54,7 +54,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     landing = Path(args.landing).resolve() if args.landing else settings.landing_dir()
     started = time.perf_counter()
     if args.as_vendors:
-        from dagster_project.importer.synth_downloads import synth_downloads
+        from importer.synth_downloads import synth_downloads
 
         vendors = [v.strip() for v in args.as_vendors.split(",") if v.strip()]
         out = synth_downloads(
@@ -67,7 +67,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
              + f" --vintage {args.vintage or DEFAULT_VINTAGE_ID}")
         return 0
     if args.next_of:
-        from dagster_project.synthetic.next_vintage import generate_next_vintage
+        from synthetic.next_vintage import generate_next_vintage
 
         if args.seed is not None or args.scale is not None:
             raise ValueError("--next-of takes the seed and scale of its base vintage; drop --seed/--scale")
@@ -87,8 +87,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from dagster_project.importer.readers import ImportProblem
-    from dagster_project.importer.run import import_vintage, parse_source
+    from importer.readers import ImportProblem
+    from importer.run import import_vintage, parse_source
 
     landing = Path(args.landing).resolve() if args.landing else settings.landing_dir()
     try:
@@ -100,14 +100,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from dagster_project.importer.fetch import fetch_akshare
+    from importer.fetch import fetch_akshare
 
     return fetch_akshare(args.codes, Path(args.out), progress=_say)
 
 
 def _ensure_default_vintage() -> None:
-    from dagster_project.ingest.loader import complete_vintages
-    from dagster_project.synthetic import DEFAULT_SEED, DEFAULT_VINTAGE_ID, generate_vintage
+    from nqp_core.loader import complete_vintages
+    from synthetic import DEFAULT_SEED, DEFAULT_VINTAGE_ID, generate_vintage
 
     landing = settings.landing_dir()
     if complete_vintages(landing):
@@ -122,9 +122,9 @@ def _vintages_to_build() -> list[str]:
     """--vintage / NQP_VINTAGE; else every waiting vintage in id order; else the newest published
     one again (a vintage rejected with its present files would only be rejected again); else the
     newest complete one."""
-    from dagster_project.ingest.loader import complete_vintages
-    from dagster_project.ops_store import OpsStore
-    from dagster_project.publish.runs import waiting_vintages
+    from nqp_core.loader import complete_vintages
+    from nqp_core.ops_store import OpsStore
+    from dagster_project.defs.publish.runs import waiting_vintages
 
     requested = os.environ.get("NQP_VINTAGE", "")
     if requested:
@@ -145,14 +145,14 @@ def _vintages_to_build() -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dagster_project.ingest.loader import check_vintage_id
-    from dagster_project.ops_store import OpsStore
-    from dagster_project.publish.recovery import recover_interrupted_publication, run_lock
+    from nqp_core.loader import check_vintage_id
+    from nqp_core.ops_store import OpsStore
+    from nqp_core.recovery import recover_interrupted_publication, run_lock
 
     if args.vintage:
         check_vintage_id(args.vintage)
         if not (settings.landing_dir() / args.vintage).is_dir():
-            from dagster_project.ingest.loader import complete_vintages
+            from nqp_core.loader import complete_vintages
 
             known = ", ".join(p.name for p in complete_vintages(settings.landing_dir())) or "none"
             raise LookupError(f"no vintage folder {settings.landing_dir() / args.vintage} (complete vintages: {known}); "
@@ -175,12 +175,14 @@ def _run_waiting_vintages() -> int:
     started = time.perf_counter()
     from dagster import DagsterInstance
 
-    from dagster_project.publish.runs import execute_vintage_run
+    from dagster_project.definitions import vintage_job
+    from dagster_project.defs.publish.runs import execute_vintage_run
 
+    job = vintage_job()
     rejected = []
     with DagsterInstance.get() as instance:
         for vintage_id in vintages:
-            outcome = execute_vintage_run(vintage_id, instance)
+            outcome = execute_vintage_run(vintage_id, instance, job)
             if outcome.success:
                 _say(f"vintage {vintage_id}: run {outcome.run_id} succeeded in {outcome.seconds:.1f} s, status {outcome.status}")
                 continue
@@ -229,7 +231,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         print(UNAUTHENTICATED_UI_WARNING.format(host=args.host, port=args.port), file=sys.stderr, flush=True)
     prepare_dagster_home()
     # Parse dbt before the webserver imports the code location, so the first load is quick.
-    from dagster_project.transform.assets import ensure_manifest  # noqa: F401  (import parses if stale)
+    from dagster_project.defs.transform.assets import ensure_manifest  # noqa: F401  (import parses if stale)
 
     command = ["dagster", "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     _say(f"serving the asset graph on http://{args.host}:{args.port} (Ctrl-C stops)")
@@ -251,7 +253,7 @@ UNAUTHENTICATED_UI_WARNING = """\
 # read_text/read_csv, httpfs URLs, INSTALL/LOAD), and the locked configuration stops a
 # query from switching it back on.
 EXPORT_FORMATS = ("csv", "parquet", "dta")
-"""dagster_project.exports.files.FORMATS, named here so that building the parser imports no pandas."""
+"""dagster_project.defs.exports.files.FORMATS, named here so that building the parser imports no pandas."""
 
 SQL_READ_ONLY_CONFIG = {
     "enable_external_access": False,
@@ -287,7 +289,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import duckdb
 
-    from dagster_project.exports.files import export_relation
+    from dagster_project.defs.exports.files import export_relation
 
     warehouse = settings.warehouse_path()
     if not warehouse.exists():

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project import settings
+from nqp_core import settings
 
 DOCS_TARGET = settings.DBT_PROJECT_DIR / "target" / "docs_site"
 

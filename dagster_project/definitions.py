@@ -16,16 +16,16 @@ from dagster import AssetKey, AssetSelection, Definitions, define_asset_job, in_
 
 # Domain modules, not their Definitions objects: a code location module may hold only one
 # Definitions object at module scope.
-from dagster_project.estimation import defs as estimation
-from dagster_project.exports import defs as exports
-from dagster_project.index import defs as index
-from dagster_project.ingest import defs as ingest
-from dagster_project.publish import defs as publish
-from dagster_project.publish.assets import reject_vintage_on_failure
-from dagster_project.publish.runs import JOB_NAME
-from dagster_project.quality import defs as quality
-from dagster_project.reporting import defs as reporting
-from dagster_project.transform import defs as transform
+from dagster_project.defs.estimation import defs as estimation
+from dagster_project.defs.exports import defs as exports
+from dagster_project.defs.index import defs as index
+from dagster_project.defs.ingest import defs as ingest
+from dagster_project.defs.publish import defs as publish
+from dagster_project.defs.publish.assets import reject_vintage_on_failure
+from dagster_project.defs.publish.runs import JOB_NAME
+from dagster_project.defs.quality import defs as quality
+from dagster_project.defs.reporting import defs as reporting
+from dagster_project.defs.transform import defs as transform
 
 _DOMAINS = (ingest.defs, transform.defs, quality.defs, index.defs, estimation.defs, reporting.defs)
 
@@ -54,3 +54,8 @@ defs = Definitions.merge(
     exports.defs,
     Definitions(jobs=[materialize_all], executor=in_process_executor),
 )
+
+
+def vintage_job():
+    """The job that builds, audits and publishes one vintage, with its resources bound."""
+    return defs.resolve_job_def(JOB_NAME)

@@ -2,7 +2,7 @@
 
 ``QualityTolerances`` is a pydantic model so that a Dagster run can override a field in
 its run config (the asset checks take it as a ``Config``-compatible mapping, see
-``dagster_project/quality/checks.py``); the defaults below are what ``nqp run`` uses.
+``dagster_project/defs/quality/checks.py``); the defaults below are what ``nqp run`` uses.
 Each field says why it has the value it has; ``docs/data_quality.md`` repeats them.
 """
 

@@ -5,7 +5,7 @@ table from the contract's columns and :mod:`expectations.raw_rules` (the default
 type, unit and nullability gives, and the declared patterns, code lists and ranges), plus
 the table's own rules (:data:`TABLE_RULES`). ``validate_raw_vintage(conn, vintage_id)`` is
 what the blocking asset checks on ``raw/<table>`` run right after ingest
-(``dagster_project/quality/checks.py``) and what the fault-corpus tests call directly; it
+(``dagster_project/defs/quality/checks.py``) and what the fault-corpus tests call directly; it
 needs only a DuckDB connection holding ``raw``.
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Callable
 import duckdb
 import pandas as pd
 
-from dagster_project.raw_contract import FIRMS, RAW_TABLES, RAW_TABLES_BY_NAME, Column, RawTable
-from dagster_project.synthetic.reference_data import load_reference_data
+from nqp_core.contract import FIRMS, RAW_TABLES, RAW_TABLES_BY_NAME, Column, RawTable
+from nqp_core.reference import load_reference_data
 from expectations import drift, raw_financials, raw_patents
 from expectations.config import DEFAULT_TOLERANCES, QualityTolerances
 from expectations.raw_common import (

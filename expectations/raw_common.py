@@ -5,7 +5,7 @@ need context beyond the rows (the vintage's date, the previous vintage's row cou
 years, the firms of the vintage, the seeds' code lists) take it from
 :class:`VintageFacts`, collected once per vintage with a few SQL queries.
 
-The loader contract (``dagster_project/ingest/loader.py``) has already enforced file
+The loader contract (``nqp_core/loader.py``) has already enforced file
 presence, column names, types castable without loss and required values before any
 row reaches ``raw``; the suites judge content. ``docs/data_quality.md`` lists every rule.
 """
@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dagster_project.provenance import previous_vintage
+from nqp_core.vintages import previous_vintage
 
 # Lineage columns the loader adds; examples quote source_file and source_row so a reader
 # can open the delivered file at the offending line.

@@ -15,7 +15,7 @@ import re
 import duckdb
 import pandas as pd
 
-from dagster_project.settings import SEEDS_DIR
+from nqp_core.settings import SEEDS_DIR
 from expectations.config import QualityTolerances
 from expectations.raw_common import VintageFacts, read_frame
 from expectations.raw_rules import IPC_PATTERN

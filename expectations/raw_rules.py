@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from dagster_project.raw_contract import PATENT_TYPES, STATUSES
+from nqp_core.contract import PATENT_TYPES, STATUSES
 from expectations.config import QualityTolerances
 from expectations.raw_common import STOCK_CODE_PATTERN, VintageFacts
 

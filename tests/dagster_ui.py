@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 
-from dagster_project.settings import PROJECT_ROOT
+from nqp_core.settings import PROJECT_ROOT
 
 STARTUP_TIMEOUT_S = 180  # the code location imports dagster, dbt and the estimators
 RUN_STATUS = 'query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }'

@@ -3,7 +3,7 @@
     upstream relation (sources and refs, in dependency order of dbt's graph).
 
     Why: staging columns are typed copies of raw columns, whose comments are written from
-    dagster_project/raw_contract.py by the ingest step, and intermediate models pass many
+    nqp_core/contract.py by the ingest step, and intermediate models pass many
     columns through unchanged. Inheriting the upstream comment keeps one source of each
     description instead of copying it into every model's YAML. dbt builds parents first,
     so an inherited comment is itself already in place upstream. Columns computed by a

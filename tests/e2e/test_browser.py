@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.settings import PROJECT_ROOT
+from nqp_core.settings import PROJECT_ROOT
 from tests.dagster_ui import graphql
 
 pytestmark = pytest.mark.e2e

@@ -17,9 +17,10 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from dagster_project.ops_store import OpsStore
-from dagster_project.publish.files import file_sha256
-from dagster_project.publish.runs import execute_vintage_run
+from nqp_core.ops_store import OpsStore
+from nqp_core.working_copy import file_sha256
+from dagster_project.definitions import vintage_job
+from dagster_project.defs.publish.runs import execute_vintage_run
 from tests.faults.corpus import INGEST, MUTATIONS, copy_vintage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -49,7 +50,7 @@ def test_fault_is_rejected_with_an_alert_and_nothing_is_published(fault_home, mu
     published = file_sha256(home.warehouse)
     landing_before = digest(landing)
 
-    outcome = execute_vintage_run(FAULT_VINTAGE, instance)
+    outcome = execute_vintage_run(FAULT_VINTAGE, instance, vintage_job())
 
     assert not outcome.success and outcome.status == "rejected", outcome
     if mutation.detected_by == INGEST:

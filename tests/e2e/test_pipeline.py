@@ -13,7 +13,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 # The planted Table 4 column 3 AI coefficient is a population value (truth.json `derived`);
-# a correct pipeline lands within 3 of its own standard errors of it (the criterion).
+# a correct pipeline lands within 3 of its own standard errors of it (a 0.3% two-sided chance of a
+# false failure under normality).
 AI_TRUTH_TOLERANCE_SE = 3.0
 
 
@@ -160,7 +161,7 @@ def test_figures_come_as_png_pdf_and_svg(pipeline_run):
 # carries a DuckDB comment, with no exemption, so a new column without a description fails
 # here. dbt models and seeds get theirs by persist_docs (YAML, or the upstream column's
 # comment: dbt_models/macros/persist_docs.sql), raw/analysis/results/ops tables from
-# dagster_project.data_dictionary.
+# nqp_core.data_dictionary.
 WAREHOUSE_SCHEMAS = {"raw", "reference", "staging", "intermediate", "marts", "analysis", "results"}
 
 

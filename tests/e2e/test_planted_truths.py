@@ -1,7 +1,7 @@
 """End to end: every headline coefficient the DGP defines lands near its population value.
 
 The population values (truth.json -> derived -> estimands) are the same pipeline's estimates
-on a scale-6 vintage (dagster_project/synthetic/population.py); each names the row of
+on a scale-6 vintage (synthetic/population.py); each names the row of
 results.coefficients it is the truth for. This compares all of them at once on the small
 end-to-end vintage.
 """

@@ -17,12 +17,13 @@ import pandas as pd
 import pytest
 from dagster import build_sensor_context
 
-from dagster_project import settings
-from dagster_project.ingest.loader import load_vintage, vintage_fingerprint
-from dagster_project.ops_store import OpsStore
-from dagster_project.provenance import Provenance
-from dagster_project.publish.diff import compute_vintage_diff, render_markdown
-from dagster_project.publish.files import (
+from nqp_core import settings
+from nqp_core.loader import load_vintage, vintage_fingerprint
+from nqp_core.ops_store import OpsStore
+from dagster_project.defs.common.resources import OpsResource
+from nqp_core.provenance import Provenance
+from dagster_project.defs.publish.diff import compute_vintage_diff, render_markdown
+from nqp_core.working_copy import (
     PublishConflict,
     file_sha256,
     publications,
@@ -30,12 +31,12 @@ from dagster_project.publish.files import (
     start_working_copy,
     working_copy_path,
 )
-from dagster_project.publish.runs import run_config_for, waiting_vintages
-from dagster_project.publish.sensors import VINTAGE_REGISTRY, landing_sensor
-from dagster_project.raw_contract import READY_MARKER
-from dagster_project.synthetic import generate_vintage
-from dagster_project.synthetic.next_vintage import generate_next_vintage
-from dagster_project.warehouse_tables import replace_rows
+from dagster_project.defs.publish.runs import run_config_for, waiting_vintages
+from dagster_project.defs.publish.sensors import VINTAGE_REGISTRY, landing_sensor
+from nqp_core.contract import READY_MARKER
+from synthetic import generate_vintage
+from synthetic.next_vintage import generate_next_vintage
+from nqp_core.warehouse import replace_rows
 
 SMALL_SCALE = 0.02  # ~80 firms, ~700 firm-years: enough rows for a revision sample of a dozen
 SEED = 7
@@ -190,7 +191,7 @@ def small_vintages(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def _evaluate(cursor: str | None = None):
-    with build_sensor_context(cursor=cursor, resources={"ops": OpsStore()}) as context:
+    with build_sensor_context(cursor=cursor, resources={"ops": OpsResource()}) as context:
         return landing_sensor(context)
 
 
@@ -239,7 +240,7 @@ def test_sensor_skips_published_and_rejected_vintages_until_the_files_change(dat
 
 
 def test_sensor_module_imports_nothing_heavy():
-    code = ("import sys, dagster_project.publish.sensors; "
+    code = ("import sys, dagster_project.defs.publish.sensors; "
             "print(sorted(m for m in ('pandas', 'dbt', 'dagster_dbt', 'great_expectations', 'analysis', "
             "'dagster_project.definitions', 'pyarrow') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -316,10 +317,9 @@ def test_failure_hook_rejects_the_vintage_and_alerts_for_failures_that_raised_no
         in_process_executor,
     )
 
-    from dagster_project.publish.assets import reject_vintage_on_failure
-    from dagster_project.publish.runs import alerted_assets
-    from dagster_project.resources import WorkingWarehouse
-    from dagster_project.vintage import VintageSelection
+    from dagster_project.defs.publish.assets import reject_vintage_on_failure
+    from dagster_project.defs.publish.runs import alerted_assets
+    from dagster_project.defs.common.resources import OpsResource, VintageSelection, WorkingWarehouse
 
     @asset(key=["marts", "fct_firm_years"])
     def mart():
@@ -333,7 +333,7 @@ def test_failure_hook_rejects_the_vintage_and_alerts_for_failures_that_raised_no
     def crashing():
         raise ZeroDivisionError("singular design matrix")
 
-    resources = {"ops": OpsStore(), "vintage": VintageSelection(vintage_id="2024-09"),
+    resources = {"ops": OpsResource(), "vintage": VintageSelection(vintage_id="2024-09"),
                  "warehouse": WorkingWarehouse(database=str(tmp_path / "work.duckdb"))}
     OpsStore().record_status("2024-09", "loaded", fingerprint="f-2024-09", run_id="ingest-run")
     for selection, asset_path, rule in (

@@ -20,8 +20,8 @@ import time
 import duckdb
 import pytest
 
-from dagster_project.publish.files import file_sha256
-from dagster_project.settings import PROJECT_ROOT
+from nqp_core.working_copy import file_sha256
+from nqp_core.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -51,7 +51,7 @@ def _start_and_kill_during_dbt(env: dict[str, str]) -> list[str]:
 
 
 def working_copy_path_in(home):
-    """The working copy of the next vintage (dagster_project.publish.files.working_copy_path under home)."""
+    """The working copy of the next vintage (nqp_core.working_copy.working_copy_path under home)."""
     return home.data_dir / "work" / NEXT_VINTAGE / "warehouse.duckdb"
 
 

@@ -17,14 +17,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project import settings
+from nqp_core import settings
 from dagster_project.cli import main as nqp_main
-from dagster_project.ingest.loader import VintageContractError, check_vintage_id, load_vintage
-from dagster_project.ops_store import OpsStore
-from dagster_project.publish.files import file_sha256, publications, publish_working_copy, start_working_copy, working_copy_path
-from dagster_project.publish.recovery import RunLockTimeout, recover_interrupted_publication, run_lock
-from dagster_project.raw_contract import READY_MARKER
-from dagster_project.synthetic import generate_vintage
+from nqp_core.loader import VintageContractError, check_vintage_id, load_vintage
+from nqp_core.ops_store import OpsStore
+from nqp_core.working_copy import file_sha256, publications, publish_working_copy, start_working_copy, working_copy_path
+from nqp_core.recovery import RunLockTimeout, recover_interrupted_publication, run_lock
+from nqp_core.contract import READY_MARKER
+from synthetic import generate_vintage
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_SCALE = 0.02
@@ -113,7 +113,7 @@ def test_nqp_sql_refusal_through_the_installed_command(data_dir):
 
 HOLD_LOCK = """
 import sys, time
-from dagster_project.publish.recovery import run_lock
+from nqp_core.recovery import run_lock
 with run_lock():
     print("held", flush=True)
     time.sleep(600)
@@ -144,8 +144,8 @@ def test_a_second_run_waits_for_the_lock_and_gets_it_when_the_holder_dies(data_d
 KILLED_PUBLISH = """
 import os, signal, sys
 import duckdb
-from dagster_project.ops_store import OpsStore
-from dagster_project.publish import files
+from nqp_core.ops_store import OpsStore
+from nqp_core import working_copy as files
 
 vintage, kill_at = sys.argv[1], sys.argv[2]
 working = files.working_copy_path(vintage)
@@ -258,7 +258,9 @@ def test_loader_refuses_a_symlinked_vintage_folder(tmp_path, small_vintage):
 def test_the_job_refuses_symlinked_invalid_and_incomplete_vintages_and_publishes_nothing(data_dir, small_vintage):
     from dagster import DagsterInstance
 
-    from dagster_project.publish.runs import execute_vintage_run, waiting_vintages
+    from dagster_project.definitions import vintage_job
+
+    from dagster_project.defs.publish.runs import execute_vintage_run, waiting_vintages
 
     landing = settings.landing_dir()
     landing.mkdir(parents=True)
@@ -268,7 +270,7 @@ def test_the_job_refuses_symlinked_invalid_and_incomplete_vintages_and_publishes
     expected = {"2025-06": "symlinked_vintage", "2025'07": "vintage_id", "2025-08": "incomplete_vintage"}
     with DagsterInstance.ephemeral() as instance:
         for vintage_id, rule in expected.items():
-            outcome = execute_vintage_run(vintage_id, instance)
+            outcome = execute_vintage_run(vintage_id, instance, vintage_job())
             assert not outcome.success and outcome.status == "rejected", outcome
             assert len(outcome.alerts) == 1 and outcome.alerts[0].startswith(f"{rule} (ingest): "), outcome.alerts
     assert not settings.warehouse_path().exists() and not publications()
@@ -284,11 +286,10 @@ def test_the_job_refuses_symlinked_invalid_and_incomplete_vintages_and_publishes
 def test_a_publish_conflict_does_not_brand_the_vintage_rejected(data_dir, small_vintage):
     from dagster import DagsterInstance, Definitions, define_asset_job, in_process_executor
 
-    from dagster_project.ingest.loader import vintage_fingerprint
-    from dagster_project.publish.assets import PUBLISHED_WAREHOUSE, build_publish_assets, reject_vintage_on_failure
-    from dagster_project.publish.runs import run_config_for, waiting_vintages
-    from dagster_project.resources import WorkingWarehouse
-    from dagster_project.vintage import VintageSelection
+    from nqp_core.loader import vintage_fingerprint
+    from dagster_project.defs.publish.assets import PUBLISHED_WAREHOUSE, build_publish_assets, reject_vintage_on_failure
+    from dagster_project.defs.publish.runs import run_config_for, waiting_vintages
+    from dagster_project.defs.common.resources import OpsResource, VintageSelection, WorkingWarehouse
 
     landing = settings.landing_dir()
     shutil.copytree(small_vintage, landing / "2024-06")
@@ -302,7 +303,7 @@ def test_a_publish_conflict_does_not_brand_the_vintage_rejected(data_dir, small_
     assets = build_publish_assets([])
     job = define_asset_job("publish_only", selection=[PUBLISHED_WAREHOUSE], hooks={reject_vintage_on_failure})
     defs = Definitions(assets=assets, jobs=[job], executor=in_process_executor,
-                       resources={"ops": OpsStore(), "vintage": VintageSelection(),
+                       resources={"ops": OpsResource(), "vintage": VintageSelection(),
                                   "warehouse": WorkingWarehouse(database="")})
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("publish_only").execute_in_process(

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance
 
-from dagster_project.ops_store import OpsStore
-from dagster_project.publish.files import file_sha256
-from dagster_project.quality.dbt_failures import failing_rows
-from dagster_project.synthetic.next_vintage import generate_next_vintage
+from nqp_core.ops_store import OpsStore
+from nqp_core.working_copy import file_sha256
+from dagster_project.defs.common.dbt_failures import failing_rows
+from synthetic.next_vintage import generate_next_vintage
 from expectations.config import DEFAULT_TOLERANCES
 from expectations.marts import (
     DERIVED_KEY_COLUMNS,
@@ -40,7 +40,8 @@ def _university_mapped(frame: pd.DataFrame) -> pd.DataFrame:
 
 def test_a_warning_is_published_alerted_and_its_acknowledgement_recorded(
         pipeline_run, copy_published, in_nqp_environment, tmp_path):
-    from dagster_project.publish.runs import ACKNOWLEDGEMENTS_FILE, execute_vintage_run
+    from dagster_project.definitions import vintage_job
+    from dagster_project.defs.publish.runs import ACKNOWLEDGEMENTS_FILE, execute_vintage_run
 
     home = copy_published(pipeline_run, tmp_path)
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
@@ -51,7 +52,7 @@ def test_a_warning_is_published_alerted_and_its_acknowledgement_recorded(
     (home.data_dir / ACKNOWLEDGEMENTS_FILE).write_text(
         f"'{following.name}': [applicant_map_non_subsidiary]\n", encoding="utf-8")
     with in_nqp_environment(home), DagsterInstance.ephemeral() as instance:
-        outcome = execute_vintage_run(following.name, instance)  # as `nqp run` and the sensor build it
+        outcome = execute_vintage_run(following.name, instance, vintage_job())  # as `nqp run` and the sensor build it
         assert outcome.success, outcome
         latest = OpsStore().latest_statuses()[following.name]
         with OpsStore().reader() as conn:
@@ -94,10 +95,10 @@ def test_a_failed_dbt_test_alert_can_name_the_failing_province_years(pipeline_ru
     """The compiled test of the session's dbt run, rerun on a copy where one province-year lost its firms."""
     copy = tmp_path / "warehouse.duckdb"  # the compiled SQL names the catalog 'warehouse'
     shutil.copy(pipeline_run.warehouse, copy)
-    assert failing_rows("assert_every_province_year_has_firms", copy) == (0, [])
     with duckdb.connect(str(copy)) as conn:
+        assert failing_rows("assert_every_province_year_has_firms", conn) == (0, [])
         conn.execute("update marts.fct_province_years set n_firms = 0 "
                      "where province_code = '460000' and fiscal_year in (2016, 2019)")
-    count, rows = failing_rows("assert_every_province_year_has_firms", copy)
+        count, rows = failing_rows("assert_every_province_year_has_firms", conn)
     assert count == 2
     assert {(row["province_code"], row["fiscal_year"]) for row in rows} == {("460000", 2016), ("460000", 2019)}

@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 
 from analysis.paper_models import SPATIAL_REGRESSORS
-from dagster_project import settings
-from dagster_project.estimation.spatial_dynamic import load_province_panel, load_spatial_weights
+from nqp_core import settings
+from dagster_project.defs.estimation.spatial_dynamic import load_province_panel, load_spatial_weights
 
 pytestmark = pytest.mark.e2e
 

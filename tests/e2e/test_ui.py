@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from dagster_project.raw_contract import RAW_TABLES
+from nqp_core.contract import RAW_TABLES
 from tests.dagster_ui import RUN_STATUS, graphql
 
 pytestmark = pytest.mark.e2e

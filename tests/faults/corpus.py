@@ -4,14 +4,14 @@ Every :class:`Mutation` edits a vintage folder in place. Apply it only to a COPY
 generated vintage, renamed to a new vintage id (:func:`copy_vintage`), never to an
 original. ``detected_by`` names the asset check that must fail (``gx_raw_<table>``, the
 raw suites in ``expectations/raw_*.py``) or ``ingest_contract`` when the loader
-(``dagster_project/ingest/loader.py``) must refuse the vintage; ``rule_hint`` is the rule
+(``nqp_core/loader.py``) must refuse the vintage; ``rule_hint`` is the rule
 the failure message must name (a GX expectation type or a contract rule) and ``column``
 the column it must name, when there is one.
 
 Mutations work on Parquet and CSV vintages alike (the table keeps its format unless the
 mutation is about CSV, in which case it converts that one table to CSV first). A good
 next vintage, the counterpart that must pass, comes from
-``dagster_project.synthetic.next_vintage.generate_next_vintage``.
+``synthetic.next_vintage.generate_next_vintage``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from dagster_project.raw_contract import RAW_TABLES_BY_NAME, vintage_file
-from dagster_project.synthetic.vintage import contract_schema
+from nqp_core.contract import RAW_TABLES_BY_NAME, vintage_file
+from synthetic.vintage import contract_schema
 
 INGEST = "ingest_contract"
 AMOUNT_COLUMNS = tuple(

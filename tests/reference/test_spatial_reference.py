@@ -28,7 +28,7 @@ from analysis.spatial_panel import (
     spatial_effects,
 )
 from analysis.spatial_weights import SpatialWeights, contiguity_weights, inverse_distance_weights
-from dagster_project.settings import SEEDS_DIR
+from nqp_core.settings import SEEDS_DIR
 
 SPREG_ATOL = 1e-6  # the brief's "6 decimals"; both line searches stop within ~1e-9 of the same rho
 ESDA_ATOL = 1e-10  # same closed-form moments; only floating-point summation order differs

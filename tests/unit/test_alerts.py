@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dagster_project.ops_store import OpsStore
-from dagster_project.quality.alerts import WEBHOOK_ENV, Alert, raise_alerts
+from nqp_core.ops_store import OpsStore
+from nqp_core.alerts import WEBHOOK_ENV, Alert, raise_alerts
 
 
 @pytest.fixture

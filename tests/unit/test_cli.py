@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from dagster_project.settings import PROJECT_ROOT
+from nqp_core.settings import PROJECT_ROOT
 
 
 def test_run_of_a_vintage_that_was_never_delivered_is_refused_before_anything_is_written(tmp_path):
@@ -21,6 +21,6 @@ def test_run_of_a_vintage_that_was_never_delivered_is_refused_before_anything_is
 
 def test_the_export_formats_of_the_parser_are_the_exporters():
     from dagster_project.cli import EXPORT_FORMATS
-    from dagster_project.exports.files import FORMATS
+    from dagster_project.defs.exports.files import FORMATS
 
     assert EXPORT_FORMATS == FORMATS

@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from dagster_project.data_dictionary import ensure_comments
-from dagster_project.ops_store import OPS_TABLE_DESCRIPTIONS, OpsStore
-from dagster_project.quality.alerts import _ALERTS_DDL, ALERTS_DESCRIPTIONS
+from nqp_core.data_dictionary import ensure_comments
+from nqp_core.ops_store import OPS_TABLE_DESCRIPTIONS, OpsStore
+from nqp_core.alerts import _ALERTS_DDL, ALERTS_DESCRIPTIONS
 
 
 def _comments(path) -> dict[tuple[str, str], str | None]:
@@ -48,7 +48,7 @@ def test_an_empty_description_is_refused(tmp_path):
 
 
 def test_every_python_written_table_describes_itself_and_every_column():
-    from dagster_project.warehouse_tables import TABLE_COLUMNS, TABLE_DESCRIPTIONS, column_descriptions
+    from nqp_core.warehouse import TABLE_COLUMNS, TABLE_DESCRIPTIONS, column_descriptions
 
     assert set(TABLE_DESCRIPTIONS) == set(TABLE_COLUMNS)
     undescribed = [f"{table}.{name}" for table in TABLE_COLUMNS

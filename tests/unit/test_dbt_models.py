@@ -24,10 +24,10 @@ import yaml
 
 from analysis.npro import NPRO_DIRECTIONS
 from analysis.published import table1_weights
-from dagster_project import settings
-from dagster_project.ingest.loader import LINEAGE_COLUMNS, load_vintage
-from dagster_project.raw_contract import PATENT_TYPES, RAW_TABLES, STATUSES
-from dagster_project.synthetic import generate_vintage
+from nqp_core import settings
+from nqp_core.loader import LINEAGE_COLUMNS, load_vintage
+from nqp_core.contract import PATENT_TYPES, RAW_TABLES, STATUSES
+from synthetic import generate_vintage
 
 # pandas and DuckDB evaluate the same double expressions in a different order (sums of
 # four cash-flow items, averages); anything beyond a few ulps would be a logic error.
@@ -60,7 +60,7 @@ WINSORIZED = [
 # Built inside the mart (imputed, then winsorized), so absent from int_firm_years_filtered.
 IMPUTED_IN_MART = ["high_edu_share"]
 # Models that read Python-built tables (source('analysis', ...), e.g. the province mart reads
-# Npro) are built by a second dbt step after the index (dagster_project/transform/assets.py);
+# Npro) are built by a second dbt step after the index (dagster_project/defs/transform/assets.py);
 # this fixture has no Npro, so it builds everything else, as the first step does.
 AFTER_PYTHON_SELECTOR = "source:analysis+"
 # Task B2: one query per rule type and model keeps the build, and Dagster's asset checks,

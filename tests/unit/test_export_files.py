@@ -6,8 +6,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.exports.files import FORMATS, export_relation
-from dagster_project.provenance import code_version
+from dagster_project.defs.exports.files import FORMATS, export_relation
+from nqp_core.provenance import code_version
 
 
 @pytest.fixture

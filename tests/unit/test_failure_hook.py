@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from dagster import DagsterInstance, Definitions, asset, define_asset_job, in_process_executor
 
-from dagster_project.ops_store import OpsStore
-from dagster_project.publish.assets import reject_vintage_on_failure
-from dagster_project.publish.runs import run_alerts
-from dagster_project.quality.alerts import WEBHOOK_ENV
-from dagster_project.resources import WorkingWarehouse
-from dagster_project.vintage import VintageSelection
+from nqp_core.ops_store import OpsStore
+from dagster_project.defs.publish.assets import reject_vintage_on_failure
+from dagster_project.defs.publish.runs import run_alerts
+from nqp_core.alerts import WEBHOOK_ENV
+from dagster_project.defs.common.resources import OpsResource, VintageSelection, WorkingWarehouse
 
 
 @pytest.fixture
@@ -35,7 +34,7 @@ def _run_failing_export(tmp_path, *, publish_in_run: bool) -> str:
 
     job = define_asset_job("build", hooks={reject_vintage_on_failure})
     defs = Definitions(assets=[published, export], jobs=[job], executor=in_process_executor, resources={
-        "ops": OpsStore(), "vintage": VintageSelection(vintage_id="2024-09"),
+        "ops": OpsResource(), "vintage": VintageSelection(vintage_id="2024-09"),
         "warehouse": WorkingWarehouse(database=str(tmp_path / "work.duckdb"))})
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("build").execute_in_process(instance=instance, raise_on_error=False)

@@ -17,10 +17,10 @@ import duckdb
 import pytest
 from dagster import AssetKey
 
-from dagster_project.ingest.loader import VintageContractError, load_vintage
-from dagster_project.quality.checks import outcome_alerts
-from dagster_project.synthetic.next_vintage import generate_next_vintage
-from dagster_project.synthetic.vintage import generate_vintage
+from nqp_core.loader import VintageContractError, load_vintage
+from dagster_project.defs.quality.checks import outcome_alerts
+from synthetic.next_vintage import generate_next_vintage
+from synthetic.vintage import generate_vintage
 from expectations.raw import RAW_SUITES, validate_raw_table, validate_raw_vintage
 from expectations.raw_common import collect_facts
 from tests.faults.corpus import INGEST, MUTATIONS, copy_vintage
@@ -70,8 +70,8 @@ def test_a_real_vintage_is_not_judged_against_a_synthetic_one(base, tmp_path):
     # A researcher's first real delivery (no truth.json) after the synthetic demo run: the
     # synthetic vintage is no previous vintage for it (nor for the vintage diff), so it is judged
     # by the plausibility checks alone, and passes them.
-    from dagster_project.publish.diff import base_vintage
-    from dagster_project.raw_contract import TRUTH_FILE
+    from nqp_core.vintages import previous_vintage
+    from nqp_core.contract import TRUTH_FILE
 
     def make_real(folder: Path) -> None:
         (folder / TRUTH_FILE).unlink()
@@ -81,7 +81,7 @@ def test_a_real_vintage_is_not_judged_against_a_synthetic_one(base, tmp_path):
         load_vintage(conn, copy)
         facts = collect_facts(conn, FAULT_VINTAGE)
         assert facts.previous_vintage_id is None and facts.previous_row_counts == {}
-        assert base_vintage(conn, FAULT_VINTAGE) is None
+        assert previous_vintage(conn, FAULT_VINTAGE) is None  # the vintage diff compares with the same
         assert collect_facts(conn, BASE_VINTAGE).previous_vintage_id is None  # nor the reverse
         outcomes = {table: validate_raw_table(conn, table, facts) for table in RAW_SUITES}
     assert not _failure_report(outcomes)

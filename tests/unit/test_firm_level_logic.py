@@ -15,7 +15,7 @@ from analysis.fixed_effects import fit_ols
 from analysis.iv import group_mean, lagged
 from analysis.matching import match_nearest_neighbour, score_densities, score_densities_of
 from analysis.paper_models import CONTROLS, TABLE10_SPLITS
-from dagster_project.estimation.firm_level import add_instruments, stat_rows, table10_rows
+from dagster_project.defs.estimation.firm_level import add_instruments, stat_rows, table10_rows
 
 EXACT = 1e-12
 """Same arithmetic on the same numbers, in another order."""
@@ -212,7 +212,7 @@ def _table06_rows(instruments: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_table06_layout_shows_the_leave_one_out_column_only_when_it_was_estimated():
     from analysis.paper_models import TABLE06_INSTRUMENTS
     from analysis.tables import TableProvenance
-    from dagster_project.reporting.firm_layouts import table06
+    from dagster_project.defs.reporting.firm_layouts import table06
 
     provenance = TableProvenance("2024-06", is_synthetic=True, code_version="abc1234",
                                  generated_at="2025-01-01T00:00:00Z")
@@ -229,7 +229,7 @@ def test_table06_layout_shows_the_leave_one_out_column_only_when_it_was_estimate
 def test_table06_prints_the_stock_wright_s_statistic_on_the_papers_sw_s_row():
     from analysis.paper_models import TABLE06_INSTRUMENTS
     from analysis.tables import TableProvenance
-    from dagster_project.reporting.firm_layouts import table06
+    from dagster_project.defs.reporting.firm_layouts import table06
 
     provenance = TableProvenance("2024-06", is_synthetic=True, code_version="abc1234",
                                  generated_at="2025-01-01T00:00:00Z")

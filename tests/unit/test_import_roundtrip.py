@@ -17,10 +17,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from dagster_project import raw_contract
-from dagster_project.importer.run import import_vintage, parse_source
-from dagster_project.importer.vendor_writer import write_vendor_downloads
-from dagster_project.synthetic.vintage import build_vintage
+from nqp_core import contract as raw_contract
+from importer.run import import_vintage, parse_source
+from importer.vendor_writer import write_vendor_downloads
+from synthetic.vintage import build_vintage
 
 ROUND_TRIP_SCALE = 0.05  # ~200 firms, ~45,000 patents: every quirk occurs many times
 

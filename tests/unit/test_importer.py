@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dagster_project.importer import engine, readers
-from dagster_project.importer.readers import ImportProblem
-from dagster_project.importer.run import import_vintage, parse_source
-from dagster_project.importer.vendor_writer import write_vendor_downloads
-from dagster_project.synthetic.vintage import build_vintage
+from importer import engine, readers
+from importer.readers import ImportProblem
+from importer.run import import_vintage, parse_source
+from importer.vendor_writer import write_vendor_downloads
+from synthetic.vintage import build_vintage
 
 FIXTURE_SCALE = 0.02  # ~80 firms: every table and quirk present, a second to write
 
@@ -178,7 +178,7 @@ def test_wind_multi_line_header_units_and_footer(tmp_path):
     _csv(tmp_path / "wind.csv", sheet, "utf-8-sig")
     header = readers.parse_wind_header(sheet.columns[2])
     assert (header.indicator, header.year, header.statement_type, header.unit) == ("营业总收入", 2018, "合并报表", "万元")
-    from dagster_project.importer.wind import read_wind_tables
+    from importer.wind import read_wind_tables
 
     tables = read_wind_tables(list(readers.export_files(tmp_path)), engine.load_profile("wind"), print)
     panel = tables["WindPanel"].frame
@@ -325,8 +325,8 @@ def test_the_importer_imports_no_dagster():
     import subprocess
     import sys
 
-    code = ("import sys; import dagster_project.importer.run, dagster_project.importer.vendor_writer, "
-            "dagster_project.importer.wind, dagster_project.importer.fetch; "
+    code = ("import sys; import importer.run, importer.vendor_writer, "
+            "importer.wind, importer.fetch; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt', 'duckdb')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -424,7 +424,7 @@ def test_wind_non_number_names_file_row_and_column(tmp_path, cell):
     sheet = pd.DataFrame({"证券代码": ["000001.SZ", "600000.SH"],
                           "营业总收入\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 万元": ["1", cell]})
     _csv(tmp_path / "wind.csv", sheet)
-    from dagster_project.importer.wind import read_wind_tables
+    from importer.wind import read_wind_tables
 
     with pytest.raises(ImportProblem, match=r"wind\.csv, row 3, column 2 \(营业总收入 2018\): .* is not a number "
                                             r"\(rule: numeric value\)"):
@@ -457,7 +457,7 @@ def test_corrupt_workbook_names_the_file_and_rule(tmp_path):
 
 
 def test_wind_empty_files_are_skipped_and_parts_keep_their_names(tmp_path):
-    from dagster_project.importer.wind import read_wind_tables
+    from importer.wind import read_wind_tables
 
     (tmp_path / "a_empty.csv").write_text("", encoding="utf-8")
     revenue = "营业总收入\n[报告期] 2018年报\n[报表类型] 合并报表\n[单位] 元"
@@ -488,7 +488,7 @@ def test_an_unknown_profile_unit_names_the_column_and_known_units(editable, tmp_
     with pytest.raises(ImportProblem, match=r"profile .*csmar\.yaml: \w+\.\w+: unknown unit '万' "
                                             r"\(rule: profile unit; known units: 元, yuan, 千元, 万元"):
         import_vintage(sources, "v1", tmp_path / "landing")
-    from dagster_project.importer.wind import read_wind_tables
+    from importer.wind import read_wind_tables
 
     (tmp_path / "w").mkdir()
     _csv(tmp_path / "w" / "w.csv", pd.DataFrame({"证券代码": ["000001.SZ"], "A\n[报告期] 2018年报\n[单位] thousand": ["1"]}))
@@ -505,7 +505,7 @@ def test_a_boolean_column_without_a_recode_table_refuses_text(cell):
 
 
 def test_missing_legal_and_subsidiary_names_make_no_applicant_rows():
-    from dagster_project.importer.applicants import build_applicant_firm_map
+    from importer.applicants import build_applicant_firm_map
 
     assert engine.normalise_name(pd.Series(["甲（集团） 公司", None, float("nan")], dtype=object)).tolist() == [
         "甲(集团)公司", "", ""]

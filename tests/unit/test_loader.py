@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dagster_project.ingest.loader import VintageContractError, load_vintage
-from dagster_project.raw_contract import RAW_TABLES, READY_MARKER
-from dagster_project.synthetic import generate_vintage
+from nqp_core.loader import VintageContractError, load_vintage
+from nqp_core.contract import RAW_TABLES, READY_MARKER
+from synthetic import generate_vintage
 
 TINY_SCALE = 0.02
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from dagster_project.quality.checks import QualityCheckConfig
+from dagster_project.defs.quality.checks import QualityCheckConfig
 from expectations.config import DEFAULT_TOLERANCES
 from expectations.raw_common import MOJIBAKE_PATTERN, STOCK_CODE_PATTERN, vintage_reference_date
 from expectations.raw_rules import APPLICATION_NUMBER_PATTERN, IPC_PATTERN

@@ -15,8 +15,8 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import EmptyWorkspaceTarget
 from dagster_graphql.test.utils import execute_dagster_graphql
 
-from dagster_project import settings
-from dagster_project.publish.run_origin import CODE_LOCATION_NAME, execute_in_process_with_origin
+from nqp_core import settings
+from dagster_project.defs.publish.run_origin import CODE_LOCATION_NAME, execute_in_process_with_origin
 
 # The fields of the timeline's run fragment that place a run (dagster-ui
 # runs/useRunsForTimeline.tsx, RunTimelineFragment): a null repositoryOrigin is skipped.

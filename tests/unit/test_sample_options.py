@@ -13,8 +13,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from dagster_project import settings
-from dagster_project.transform.assets import SampleOptionsConfig, dbt_vars
+from nqp_core import settings
+from dagster_project.defs.transform.assets import SampleOptionsConfig, dbt_vars
 
 
 def test_default_options_pass_only_the_vintage():

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from dagster_project.settings import SEEDS_DIR
+from nqp_core.settings import SEEDS_DIR
 
 REGIONS = {"east", "central", "west"}
 # The NBS three-belt split used by the paper's Table 9 (11 east, 8 central, 12 west provinces).

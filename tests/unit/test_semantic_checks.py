@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from dagster import AssetKey
 
-from dagster_project.ingest.loader import load_vintage
-from dagster_project.quality.checks import outcome_alerts
-from dagster_project.synthetic.next_vintage import generate_next_vintage
-from dagster_project.synthetic.vintage import generate_vintage
+from nqp_core.loader import load_vintage
+from dagster_project.defs.quality.checks import outcome_alerts
+from synthetic.next_vintage import generate_next_vintage
+from synthetic.vintage import generate_vintage
 from expectations import raw_patents
 from expectations.config import DEFAULT_TOLERANCES
 from expectations.raw import validate_raw_table
@@ -127,7 +127,7 @@ def test_the_clean_applicant_map_raises_no_warning(base, tmp_path):
 
 
 def test_acknowledgements_file_reaches_every_quality_check_of_that_vintage_only(tmp_path, monkeypatch):
-    from dagster_project.publish.runs import ACKNOWLEDGEMENTS_FILE, QUALITY_CHECK_OPS, run_config_for
+    from dagster_project.defs.publish.runs import ACKNOWLEDGEMENTS_FILE, QUALITY_CHECK_OPS, run_config_for
 
     monkeypatch.setenv("NQP_DATA_DIR", str(tmp_path))
     assert "ops" not in run_config_for("2025-06")

@@ -21,7 +21,7 @@ from analysis.spatial_panel import (
     spatial_effects,
 )
 from analysis.spatial_weights import SpatialWeights, contiguity_weights, inverse_distance_weights
-from dagster_project.settings import SEEDS_DIR
+from nqp_core.settings import SEEDS_DIR
 
 EXACT_ATOL = 1e-12  # quantities that are exact up to floating-point rounding
 INVARIANCE_ATOL = 1e-10  # the same fit on re-ordered rows: only summation order changes

@@ -19,19 +19,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dagster_project import raw_contract
-from dagster_project.raw_contract_docs import GENERATED_SECTIONS, generated_section
-from dagster_project.synthetic import DEFAULT_SEED, build_vintage, generate_vintage
-from dagster_project.synthetic import patent_text
-from dagster_project.synthetic.parameters import DEFAULT_PARAMETERS
-from dagster_project.synthetic.reference_data import load_reference_data, matches_any_prefix
-from dagster_project.synthetic.vintage import POPULATION_VALUES_FILE, contract_schema
-from dagster_project.settings import SEEDS_DIR
+from nqp_core import contract as raw_contract
+from dagster_project.generated_docs import GENERATED_SECTIONS, generated_section
+from synthetic import DEFAULT_SEED, build_vintage, generate_vintage
+from synthetic import patent_text
+from synthetic.parameters import DEFAULT_PARAMETERS
+from nqp_core.reference import load_reference_data, matches_any_prefix
+from synthetic.vintage import POPULATION_VALUES_FILE, contract_schema
+from nqp_core.settings import SEEDS_DIR
 
 SMALL_SCALE = 0.05  # ~165 manufacturing firms, ~36,000 patents: seconds to generate and to query
-SAMPLE_RANGE_AT_SCALE_1 = (23_500, 24_800)  # the brief's target around the paper's N = 24,302
+# The paper's analysis sample is N = 24,302 (Table 3); the calibrated generator aims within about
+# 3% of it, the spread of the sample's size across seeds at scale 1.
+SAMPLE_RANGE_AT_SCALE_1 = (23_500, 24_800)
 PAPER_BACHELOR_SHARE = 5763 / 24302  # Table 8 human-capital N over the full sample N
-BACHELOR_SHARE_TOLERANCE = 0.03  # the brief's allowance for the disclosure share
+BACHELOR_SHARE_TOLERANCE = 0.03  # the share's sampling sd over 24,000 firm-years is ~0.003; 0.03 allows calibration error
 APPLICATION_NUMBER = re.compile(r"^CN(20(?:1[3-9]|2[0-3]))([123])(\d{7})\.([0-9X])$")
 IPC_CODE = re.compile(r"^[A-H]\d{2}[A-Z] \d{1,4}/\d{2,6}$")
 CHECK_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)  # CNIPA application-number check digit weights
@@ -430,5 +432,5 @@ def test_generated_docs_are_in_step_with_the_code(path, section):
     """docs/raw_data.md (contract tables) and docs/synthetic_dgp.md (parameters) are rendered from code."""
     expected = GENERATED_SECTIONS[path][section]()
     assert generated_section(path.read_text(encoding="utf-8"), section) == expected, (
-        f"{path.name} is stale: run python -m dagster_project.raw_contract_docs"
+        f"{path.name} is stale: run python -m dagster_project.generated_docs"
     )
