@@ -41,7 +41,7 @@ from expectations.raw_rules import (
     applicant_map_rules,
     governance_rules,
 )
-from expectations.runner import SuiteOutcome, validate_frame
+from expectations.runner import SuiteOutcome, gx_context, validate_frame
 
 RAW_SUITES: dict[str, RawTable] = {table.name: table for table in RAW_TABLES}
 
@@ -141,6 +141,7 @@ def raw_suite(table: RawTable, facts: VintageFacts, tolerances: QualityTolerance
     """The suite of ``raw.<table>``: the contract's shape, each column's rules, then the table's own rules."""
     import great_expectations as gx
 
+    gx_context()  # GX builds suites against the active context
     expect = gx.expectations
     suite = gx.ExpectationSuite(name=f"raw_{table.name}")
     expectations = [

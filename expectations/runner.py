@@ -49,7 +49,8 @@ class SuiteOutcome:
 
 
 @functools.cache
-def _context():
+def gx_context():
+    """The one ephemeral GX context of this process (suites are built against it)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -65,7 +66,7 @@ def _context():
 
 
 def _batch_definition(name: str):
-    context = _context()
+    context = gx_context()
     try:
         source = context.data_sources.get("warehouse_frames")
     except (KeyError, ValueError):
@@ -162,6 +163,22 @@ def _frame_parts(frame: pd.DataFrame, configurations: list, own_frame_columns: t
     return [(part, positions) for part, positions in parts if positions]
 
 
+def _same_rule(configuration, validated) -> bool:
+    """Whether ``validated`` (a result's configuration, which carries its batch id) is ``configuration``."""
+    kwargs = {k: v for k, v in validated.kwargs.items() if k != "batch_id"}
+    return (configuration.type, dict(configuration.kwargs), configuration.meta) == (validated.type, kwargs, validated.meta)
+
+
+def _validation_order(configurations: list) -> list[int]:
+    """Positions in the order GX reports results: grouped by column, in the order each column first
+    appears (Validator.process_expectations_for_validation), so that split batches report as one."""
+    groups: dict[str | None, list[int]] = {}
+    for position, configuration in enumerate(configurations):
+        column = configuration.kwargs.get("column")
+        groups.setdefault(column if isinstance(column, str) else None, []).append(position)
+    return [position for positions in groups.values() for position in positions]
+
+
 def validate_frame(
     frame: pd.DataFrame, table: str, build_suite: Callable[[], Any], key_columns: tuple[str, ...] = (),
     own_frame_columns: tuple[str, ...] = (),
@@ -177,7 +194,7 @@ def validate_frame(
     batch_definition = _batch_definition(table.replace(".", "__"))
     suite = build_suite()  # GX builds suites against the active context, created just above
     configurations = suite.expectation_configurations
-    results: list = [None] * len(configurations)
+    by_position: dict[int, Any] = {}
     for part, positions in _frame_parts(frame, configurations, own_frame_columns):
         # What Batch.validate does, minus building the batch twice.
         validator = Validator(
@@ -186,10 +203,12 @@ def validate_frame(
             result_format={"result_format": "COMPLETE", "partial_unexpected_count": 20},
         )
         subset = gx.ExpectationSuite(name=suite.name, expectations=[configurations[p] for p in positions])
-        for position, item in zip(positions, validator.validate_expectation_suite(subset).results, strict=True):
-            results[position] = item
+        for item in validator.validate_expectation_suite(subset).results:
+            position = next(p for p in positions if p not in by_position
+                            and _same_rule(configurations[p], item.expectation_config))
+            by_position[position] = item
     failures = []
-    for item in results:
+    for item in (by_position[p] for p in _validation_order(configurations)):
         if item.success:
             continue
         config = item.expectation_config
@@ -211,4 +230,4 @@ def validate_frame(
             detail = f"{detail}; {meta['why']}"
         failures.append(ExpectationFailure(config.type, columns, int(count), examples, detail,
                                            meta.get("severity", "error"), meta.get("rule", config.type)))
-    return SuiteOutcome(suite.name, table, len(frame), len(results), tuple(failures))
+    return SuiteOutcome(suite.name, table, len(frame), len(by_position), tuple(failures))

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from nqp_core.contract import RAW_TABLES_BY_NAME, vintage_file
+from nqp_core.contract import RAW_TABLES_BY_NAME, TRUTH_FILE, vintage_file
 from synthetic.vintage import contract_schema
 
 INGEST = "ingest_contract"
@@ -549,4 +549,47 @@ MUTATIONS: tuple[Mutation, ...] = (
 )
 MUTATIONS_BY_NAME = {m.name: m for m in MUTATIONS}
 assert len(MUTATIONS_BY_NAME) == len(MUTATIONS), "mutation names must be unique"
+
+
+def _as_real_delivery(folder: Path) -> None:
+    """No truth.json: a researcher's real export, never judged against the synthetic vintage before it."""
+    (folder / TRUTH_FILE).unlink()
+
+
+def _province_without_manufacturers(province_code: str) -> Callable[[Path], None]:
+    """A real delivery in which every firm of one province is classified outside manufacturing (CSRC I65)."""
+
+    def apply(folder: Path) -> None:
+        _as_real_delivery(folder)
+        edit("firms", lambda f: f.assign(industry_code=f["industry_code"].where(
+            f["province_code"] != province_code, "I65")))(folder)
+
+    return apply
+
+
+# Faults every raw suite passes, caught later in the job: by a dbt data test (the province
+# panel of Tables 11-14 needs firms in every province-year) or by the marts suite (a model
+# variable that no longer varies). Their detected_by names that check.
+LATE_STAGE_FAULTS: tuple[Mutation, ...] = (
+    Mutation("province_without_manufacturers", "every firm of Ningxia (640000) outside manufacturing",
+             _province_without_manufacturers("640000"), "assert_every_province_year_has_firms",
+             "assert_every_province_year_has_firms"),
+    Mutation("duality_zero_filled", "chair_ceo_duality false for every firm-year (an unfilled vendor field)",
+             edit("governance", lambda f: f.assign(chair_ceo_duality=False)), "gx_fct_firm_years",
+             "expect_column_stdev_to_be_between", "both"),
+)
+
+# Run end to end through the whole job (tests/e2e/test_faults_e2e.py): what that adds to the
+# function-level tests (tests/unit/test_fault_detection.py, every mutation) is the wiring (the
+# check blocks the job, the alert reaches ops.alerts, the vintage is rejected, nothing is
+# published), so a few per stage prove it: two loader refusals (a missing file, a bad value),
+# one fault per raw suite check the corpus reaches (firms, financials against the previous
+# vintage, governance, firm_status, patents on its own long-text frame), and the late-stage faults.
+END_TO_END: tuple[Mutation, ...] = (
+    *(MUTATIONS_BY_NAME[name] for name in (
+        "missing_file", "wrong_type_csv", "unknown_province_code", "revision_beyond_tolerance",
+        "top1_share_over_100", "unknown_trading_status", "mojibake_titles",
+    )),
+    *LATE_STAGE_FAULTS,
+)
 
