@@ -10,14 +10,10 @@
   constant ``const`` = mean(y) - mean(X) b with its standard error from the same
   covariance matrix (reghdfe's "regression through the means", Regression.mata
   ``reghdfe_extend_b_and_xx``);
-* the degrees of freedom absorbed by the fixed effects follow reghdfe's default
-  ``dofadjustments(all)`` = ``pairwise clusters continuous`` exactly (reghdfe 6,
-  ``estimate_dof`` in DoF.mata): a fixed effect nested within the cluster variable costs
-  nothing and leaves the list of intercepts; every remaining intercept after the first
-  loses one redundant level (the first one too when something was nested in the
-  clusters); then, for every pair (g, h) of remaining intercepts in absorb() order, h's
-  redundant levels are at least the number of connected (mobility) groups of the
-  bipartite graph linking the levels of g and h. A fixed effect every level of which lies
+* the fixed effects are absorbed and their degrees of freedom counted by the one kernel
+  shared with the IV and mediation estimators (:mod:`analysis.absorption`): reghdfe's
+  default ``dofadjustments(all)``, nested fixed effects and mobility groups included.
+  A fixed effect every level of which lies
   inside one level of an earlier one (province when firms never move, without firm
   clustering) thus costs nothing; with movers it loses one level per mobility group.
   With ``cluster=firm`` the firm effect leaves the list first, so a province effect
@@ -37,8 +33,8 @@ pyfixest's ``feols`` implements the same within estimator, but it reports no con
 (nor the constant's covariance with the slopes) and its fixed-effect count (levels minus
 one per extra fixed effect, pyfixest/utils/utils.py ``get_ssc``) neither detects a fixed
 effect nested in another one nor counts mobility groups. So pyfixest's Rust kernels do
-the heavy lifting here (singleton detection, and the preconditioned LSMR within
-transformation when there are several fixed effects) and the sandwich is formed below;
+the heavy lifting (singleton detection here, the within transformation in
+:mod:`analysis.absorption`) and the sandwich is formed below;
 tests/reference checks the results against Stata, gretl, statsmodels and pyfixest's feols.
 """
 
@@ -50,99 +46,17 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from pyfixest.core.demean import demean_within
 from pyfixest.core.detect_singletons import detect_singletons
-from scipy import sparse, stats
-from scipy.sparse.csgraph import connected_components
+from scipy import stats
 
+from analysis.absorption import absorbed_degrees_of_freedom, demean_fixed_effects, level_codes
 from analysis.clustering import clip_to_positive_semidefinite, cluster_counts, multiway_meat
 from analysis.clustering import cluster_codes as factorize_clusters
-from analysis.results import RegressionResult
+from analysis.results import CONSTANT_TERM, RegressionResult
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
-
-CONSTANT_TERM = "const"
-
-DEMEAN_TOLERANCE = 1e-12
-"""LSMR tolerance of the within transformation. Far tighter than reghdfe's default 1e-8: on a
-firm + year + province panel with few province movers, 1e-10 still left group sums of the
-demeaned data of ~1e-6 of the data's scale, 1e-12 ~1e-9 (at no visible cost in time)."""
-DEMEAN_MAX_ITERATIONS = 10_000
 
 ABSORBED_REGRESSOR_TOLERANCE = 1e-9
 """A regressor whose within variation is below this share of its total variation is absorbed."""
-
-
-@dataclass(frozen=True)
-class AbsorbedDegreesOfFreedom:
-    """Degrees of freedom used by the absorbed fixed effects (reghdfe's e(df_a) and friends)."""
-
-    df_absorbed: int
-    """Levels of the fixed effects that cost degrees of freedom (includes the constant)."""
-    levels_nested_in_cluster: int
-    """Levels of fixed effects nested within the cluster variable (reghdfe's df_a_nested)."""
-    redundant_fixed_effects: tuple[str, ...]
-    """Fixed effects (not nested in the clusters) none of whose levels costs a degree of
-    freedom: every level lies in its own mobility group with an earlier fixed effect."""
-
-
-def is_nested(fine: np.ndarray, coarse: np.ndarray) -> bool:
-    """True when every level of ``fine`` falls inside a single level of ``coarse``."""
-    pairs = np.unique(fine.astype(np.int64) * (int(coarse.max()) + 1) + coarse)
-    return len(pairs) == len(np.unique(fine))
-
-
-def _mobility_groups(first: np.ndarray, second: np.ndarray) -> int:
-    """Connected components of the bipartite graph linking the levels of two fixed effects."""
-    n_first = int(first.max()) + 1
-    n_nodes = n_first + int(second.max()) + 1
-    edges = sparse.coo_matrix((np.ones(len(first)), (first, second + n_first)), shape=(n_nodes, n_nodes))
-    count, _ = connected_components(edges, directed=False)
-    return int(count)
-
-
-def absorbed_degrees_of_freedom(
-    codes: dict[str, np.ndarray], cluster_codes: np.ndarray | None = None
-) -> AbsorbedDegreesOfFreedom:
-    """reghdfe's ``dof(all)`` count for integer-coded fixed effects (levels 0..K-1, all present).
-
-    ``codes`` maps each fixed effect name to its codes, in absorb() order; ``cluster_codes``
-    is given only for a clustered covariance, (n,) or (n, Q) for Q cluster variables (a
-    fixed effect nested in any of them counts as nested). Follows DoF.mata step by step (see
-    the module docstring); ``continuous`` only concerns heterogeneous slopes, which are not
-    offered here.
-    """
-    names = list(codes)
-    levels = {name: int(codes[name].max()) + 1 for name in names}
-    redundant = dict.fromkeys(names, 0)
-
-    # dof_update_nested: fixed effects nested within the cluster variable cost nothing.
-    nested_in_cluster = []
-    if cluster_codes is not None:
-        ways = cluster_codes.reshape(len(cluster_codes), -1)
-        nested_in_cluster = [
-            name for name in names if any(is_nested(codes[name], ways[:, q]) for q in range(ways.shape[1]))
-        ]
-    for name in nested_in_cluster:
-        redundant[name] = levels[name]
-    levels_nested = sum(levels[name] for name in nested_in_cluster)
-    intercepts = [name for name in names if name not in nested_in_cluster]
-
-    # Every intercept after the first has at least one redundant level; when a fixed effect
-    # is nested in the clusters, the first one also gives up one for the constant.
-    if len(intercepts) > 1 or (intercepts and levels_nested):
-        for position, name in enumerate(intercepts):
-            if position == 0 and levels_nested == 0:
-                continue
-            redundant[name] = 1
-
-    # dof_update_mobility_group with "pairwise": every pair of remaining intercepts.
-    for position, first in enumerate(intercepts):
-        for second in intercepts[position + 1 :]:
-            redundant[second] = max(redundant[second], _mobility_groups(codes[first], codes[second]))
-
-    df_absorbed = sum(levels[name] - redundant[name] for name in names)
-    spanned = tuple(name for name in intercepts if redundant[name] == levels[name])
-    return AbsorbedDegreesOfFreedom(df_absorbed, levels_nested, spanned)
 
 
 def _validate(
@@ -172,11 +86,6 @@ def _validate(
         raise ValueError(f"weights column {weights!r} has zero or negative value(s)")
 
 
-def _codes(column: pd.Series) -> np.ndarray:
-    codes, _ = pd.factorize(column, sort=True)
-    return codes.astype(np.int64)
-
-
 def _check_identified(within: np.ndarray, centred: np.ndarray, weights: np.ndarray, regressors: list[str]) -> None:
     """Raise naming the first regressor that is absorbed by the fixed effects or collinear."""
     for position, name in enumerate(regressors):
@@ -191,41 +100,13 @@ def _check_identified(within: np.ndarray, centred: np.ndarray, weights: np.ndarr
             raise ValueError(f"regressor {name!r} is collinear with the regressors listed before it")
 
 
-def demean_fixed_effects(values: np.ndarray, absorbed: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
-    """The columns of ``values`` less their weighted projection on the fixed effects.
-
-    ``absorbed`` maps each fixed effect to integer codes 0..K-1; raises RuntimeError if the
-    iterative solver does not converge. Fast also when fixed effects are nearly collinear.
-    """
-    if len(absorbed) == 1:
-        # One fixed effect: subtracting the group means is the exact projection.
-        (codes,) = absorbed.values()
-        totals = np.bincount(codes, weights=weights)
-        sums = np.zeros((len(totals), values.shape[1]))
-        np.add.at(sums, codes, values * weights[:, None])
-        return values - (sums / totals[:, None])[codes]
-    # pyfixest's preconditioned LSMR ("within" backend), not its alternating projections: with
-    # firm and province effects that are nearly collinear (firms rarely move), alternating
-    # projections took minutes on a 24,000-row panel where LSMR takes a fraction of a second.
-    within, converged, _ = demean_within(
-        np.ascontiguousarray(values),
-        np.column_stack(list(absorbed.values())).astype(np.uint32),
-        weights,
-        tol=DEMEAN_TOLERANCE,
-        maxiter=DEMEAN_MAX_ITERATIONS,
-    )
-    if not converged:
-        raise RuntimeError(f"demeaning by {', '.join(absorbed)} did not converge in {DEMEAN_MAX_ITERATIONS} iterations")
-    return within
-
-
 def _estimation_sample(data: pd.DataFrame, used: list[str], fixed_effects: list[str]) -> tuple[pd.DataFrame, int, int]:
     """Complete cases of ``used``, then without the singletons of the fixed effects (iteratively)."""
     complete = data[used].notna().all(axis=1)
     sample = data.loc[complete, used]
     singletons_dropped = 0
     if fixed_effects and len(sample):
-        singleton = detect_singletons(np.column_stack([_codes(sample[name]) for name in fixed_effects]))
+        singleton = detect_singletons(np.column_stack([level_codes(sample[name]) for name in fixed_effects]))
         singletons_dropped = int(singleton.sum())
         sample = sample.loc[~singleton]
     return sample, int((~complete).sum()), singletons_dropped
@@ -297,7 +178,7 @@ def fit_ols(
 
     # Without fixed effects the constant plays the part of the one absorbed level (reghdfe's
     # noabsorb), so both cases share the same transformation and degrees-of-freedom rules.
-    absorbed = {name: _codes(sample[name]) for name in fixed_effects} or {"_cons": np.zeros(n_obs, np.int64)}
+    absorbed = {name: level_codes(sample[name]) for name in fixed_effects} or {"_cons": np.zeros(n_obs, np.int64)}
     cluster_codes = factorize_clusters(sample[clusters]) if vce == "cluster" else None  # (n, Q)
     counts = cluster_counts(cluster_codes) if cluster_codes is not None else []
     n_clusters = min(counts) if counts else 0

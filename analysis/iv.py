@@ -6,9 +6,10 @@ and province fixed effects and clusters by firm. :func:`fit_iv` reproduces what
 small first`` reports:
 
 * The fixed effects (and the constant) are partialled out as ivreg2's ``partial()`` does:
-  every variable is demeaned on them and their rank is charged to the small-sample degrees
-  of freedom (ivreg2's ``sdofminus``). All absorbed levels are counted, also those nested
-  in the cluster variable, as ivreg2 does and unlike reghdfe. Singleton groups are kept.
+  every variable is demeaned on them (the kernel of :mod:`analysis.absorption`) and their
+  rank is charged to the small-sample degrees of freedom (ivreg2's ``sdofminus``). All
+  absorbed levels are counted, also those nested in the cluster variable, as ivreg2 does and
+  unlike reghdfe. Singleton groups are kept.
 * Point estimates and the coefficient covariance come from linearmodels ``IV2SLS``; with
   ``debiased=True`` and ``extra_df`` = the absorbed rank its clustered covariance is scaled
   by (N-1)/(N-K) * G/(G-1) and its robust and homoskedastic ones by N/(N-K), K counting
@@ -52,37 +53,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from linearmodels.iv import IV2SLS, IVLIML
-from pyfixest.core.demean import demean
 from scipy import linalg, stats
 
+from analysis.absorption import absorb_fixed_effects
 from analysis.clustering import cluster_codes, cluster_counts, inclusion_exclusion_terms, multiway_meat
-from analysis.fixed_effects import absorbed_degrees_of_freedom
-from analysis.results import DelegatesToRegression, RegressionResult
+from analysis.results import CONSTANT_TERM, DelegatesToRegression, FrozenFields, RegressionResult, ReportedColumn
 from analysis.validation import require_columns, require_dataframe, require_finite_numeric, resolve_vce
 
 Vce = Literal["iid", "robust", "cluster"]
 Estimator = Literal["2sls", "liml", "fuller"]
 
-CONSTANT_TERM = "const"
-
-DEMEAN_TOLERANCE = 1e-12
-"""Convergence tolerance of the alternating projections with several fixed effects (one
-fixed effect is absorbed exactly in a single pass); tight so that reference digits never
-hinge on convergence."""
-
-DEMEAN_MAX_ITERATIONS = 100_000
-
 _LINEARMODELS_COV_TYPE = {"iid": "unadjusted", "robust": "robust", "cluster": "clustered"}
 
 
 @dataclass(frozen=True)
-class IVResult(DelegatesToRegression):
+class IVResult(FrozenFields, DelegatesToRegression):
     """A 2SLS fit: the structural equation, one first-stage regression per endogenous
     regressor, and the identification diagnostics.
 
@@ -115,14 +105,45 @@ class IVResult(DelegatesToRegression):
     """The partialled estimation sample (for :meth:`c_test`)."""
     vce: str = "robust"
 
-    # params, std_errors, stats, nobs and tidy() are those of the structural equation.
+    # params, std_errors, vcov, stats, nobs and tidy() are those of the structural equation;
+    # model_stats() adds the reported diagnostics.
     _regression = "second_stage"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "first_stage", MappingProxyType(dict(self.first_stage)))
-        object.__setattr__(
-            self, "diagnostics", MappingProxyType({k: float(v) for k, v in self.diagnostics.items()})
-        )
+    _frozen = {"first_stage": "mapping", "diagnostics": "floats"}
+
+    def reported_diagnostics(self) -> dict[str, float]:
+        """The diagnostics a 2SLS table reports beside both stages, in ivreg2's order (first-stage
+        summary, weak- and under-identification, weak-instrument-robust inference): per
+        endogenous regressor ``x`` ``first_stage_f[x]``, ``first_stage_f_p[x]``,
+        ``partial_r2[x]``; ``cragg_donald_f``, ``kleibergen_paap_f``; per ``x``
+        ``sanderson_windmeijer_f[x]``, ``sanderson_windmeijer_f_p[x]``; ``underid_lm`` with
+        its ``_df`` and ``_p``; ``first_stage_df1``, ``diagnostics_df2``; ``stock_wright_s``
+        with its ``_df`` and ``_p``."""
+        endog = list(self.first_stage)
+        names = [
+            *(f"{stat}[{x}]" for x in endog for stat in ("first_stage_f", "first_stage_f_p", "partial_r2")),
+            "cragg_donald_f", "kleibergen_paap_f",
+            *(f"{stat}[{x}]" for x in endog for stat in ("sanderson_windmeijer_f", "sanderson_windmeijer_f_p")),
+            "underid_lm", "underid_lm_df", "underid_lm_p", "first_stage_df1", "diagnostics_df2",
+            "stock_wright_s", "stock_wright_s_df", "stock_wright_s_p",
+        ]
+        return {name: self.diagnostics[name] for name in names}
+
+    def model_stats(self) -> pd.DataFrame:
+        """The structural equation's model statistics, then :meth:`reported_diagnostics`."""
+        return ReportedColumn(self.second_stage, self.reported_diagnostics()).model_stats()
+
+    def first_stage_column(self, endog: str | None = None) -> ReportedColumn:
+        """The first-stage regression of ``endog`` (the only endogenous regressor by default)
+        as a results column: its coefficients and covariance, and its model statistics
+        followed by :meth:`reported_diagnostics`."""
+        if endog is None:
+            if len(self.first_stage) != 1:
+                raise ValueError(f"name the endogenous regressor: one of {list(self.first_stage)}")
+            (endog,) = self.first_stage
+        if endog not in self.first_stage:
+            raise ValueError(f"{endog!r} is not an endogenous regressor of this fit: {list(self.first_stage)}")
+        return ReportedColumn(self.first_stage[endog], self.reported_diagnostics())
 
     def c_test(self, instruments: Sequence[str]) -> dict[str, float]:
         """ivreg2's ``orthog()`` C (difference-in-Sargan/Hansen) test that the excluded
@@ -377,26 +398,6 @@ def _build_design(
             "(including absorbed fixed-effect levels)"
         )
     return design
-
-
-def absorb_fixed_effects(values: np.ndarray, groups: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """Demean the columns of ``values`` on the fixed effects in ``groups`` (and so on the constant).
-
-    Returns the demeaned copy and the rank of the fixed-effect dummies including the
-    constant, counted as :func:`analysis.fixed_effects.absorbed_degrees_of_freedom` counts
-    it without clustering (exact for one or two fixed effects).
-    """
-    codes = {name: pd.factorize(groups[name], sort=True)[0].astype(np.int64) for name in groups.columns}
-    demeaned, converged = demean(
-        np.ascontiguousarray(values, dtype=float),
-        np.column_stack(list(codes.values())).astype(np.uint64),
-        np.ones(values.shape[0]),
-        tol=DEMEAN_TOLERANCE,
-        maxiter=DEMEAN_MAX_ITERATIONS,
-    )
-    if not converged:
-        raise ValueError(f"absorbing fixed effects {list(groups.columns)} did not converge")
-    return demeaned, absorbed_degrees_of_freedom(codes).df_absorbed
 
 
 def _check_rank(design: _Design, endog: list[str], instruments: list[str]) -> None:

@@ -48,7 +48,6 @@ import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -56,11 +55,12 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from analysis.fixed_effects import CONSTANT_TERM
 from analysis.results import (
+    CONSTANT_TERM,
     TIDY_COLUMNS,
     CovarianceInference,
     DelegatesToRegression,
+    FrozenFields,
     RegressionResult,
     labelled_covariance,
     model_stats_frame,
@@ -101,7 +101,7 @@ class PropensityScoreResult(DelegatesToRegression):
 
 
 @dataclass(frozen=True)
-class MatchResult(CovarianceInference):
+class MatchResult(FrozenFields, CovarianceInference):
     """Nearest-neighbour matches on the propensity score, with psmatch2's output variables.
 
     ``treated``, ``scores``, ``on_support`` (psmatch2 ``_support``) and ``weights`` (psmatch2
@@ -125,9 +125,7 @@ class MatchResult(CovarianceInference):
     stats: Mapping[str, int] = field(default_factory=dict)
     info: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "stats", MappingProxyType({k: int(v) for k, v in self.stats.items()}))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
+    _frozen = {"stats": "ints", "info": "texts"}
 
     @property
     def nobs(self) -> int:
@@ -157,8 +155,10 @@ class MatchResult(CovarianceInference):
         return self.propensity.tidy()
 
     def model_stats(self) -> pd.DataFrame:
-        """nobs, the match counts of ``stats`` and ``info`` as a long (stat, value, text) frame."""
-        return model_stats_frame(self.nobs, self.stats, self.info)
+        """nobs, the propensity model's statistics (when it was fitted here), the match counts
+        of ``stats`` and ``info`` as a long (stat, value, text) frame."""
+        model = {} if self.propensity is None else dict(self.propensity.stats)
+        return model_stats_frame(self.nobs, {**model, **self.stats}, self.info)
 
 
 def _binary_treatment(values: pd.Series, name: str) -> pd.Series:

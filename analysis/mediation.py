@@ -27,24 +27,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from analysis.fixed_effects import fit_ols, is_nested
-from analysis.iv import absorb_fixed_effects
-from analysis.results import TIDY_COLUMNS, CovarianceInference, RegressionResult, labelled_covariance, model_stats_frame
+from analysis.absorption import absorb_fixed_effects, is_nested
+from analysis.cross_products import first_coefficient
+from analysis.fixed_effects import fit_ols
+from analysis.results import (
+    TIDY_COLUMNS,
+    CovarianceInference,
+    FrozenFields,
+    RegressionResult,
+    labelled_covariance,
+    model_stats_frame,
+)
 from analysis.validation import require_columns, require_dataframe
 
 MAX_COUNT_CELLS = 5_000_000
 """Draws are processed in batches whose resampling-count matrix has at most this many cells
 (40 MB), so observation-level resampling of a large sample stays within memory."""
-
-SOLVER_RELATIVE_TOLERANCE = 1e-12
-"""Eigenvalues of a draw's (column-scaled) normal matrix below this share of the largest are
-treated as zero: they come from fixed-effect levels absent from the draw or redundant dummies."""
 
 MAX_DENSE_CELLS = 10_000_000
 """Per-unit cross products are kept dense (one BLAS product for all draws) up to this many
@@ -60,7 +63,7 @@ this relative precision; otherwise the draws are not trusted (ill-conditioned de
 
 
 @dataclass(frozen=True)
-class MediationResult(CovarianceInference):
+class MediationResult(FrozenFields, CovarianceInference):
     """Paths a, b, c' and c, the indirect effect a*b with its three normal-theory tests and
     its bootstrap confidence intervals.
 
@@ -81,12 +84,7 @@ class MediationResult(CovarianceInference):
     stats: Mapping[str, float] = field(default_factory=dict)
     info: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        draws = np.array(self.bootstrap_draws, dtype=float)
-        draws.flags.writeable = False
-        object.__setattr__(self, "bootstrap_draws", draws)
-        object.__setattr__(self, "stats", MappingProxyType({k: float(v) for k, v in self.stats.items()}))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
+    _frozen = {"bootstrap_draws": "array", "stats": "floats", "info": "texts"}
 
     @property
     def nobs(self) -> int:
@@ -441,21 +439,3 @@ class _BootstrapDesign:
             a * self.scale[mediator] / self.scale[treatment],
             b * self.scale[outcome] / self.scale[mediator],
         )
-
-
-def first_coefficient(cross_products: np.ndarray, response: int, regressors: list[int]) -> np.ndarray:
-    """For each draw d, the coefficient on column ``regressors[0]`` in the minimum-norm
-    least-squares fit of column ``response`` on the columns ``regressors``, given the draw's
-    cross-product matrix ``cross_products[d]`` of all columns (draws x columns x columns).
-
-    Solved through the eigendecomposition of X'X, dropping eigenvalues below
-    SOLVER_RELATIVE_TOLERANCE of the largest: dummies of levels absent from a draw (zero
-    columns) and redundant dummies then leave the slopes of interest unaffected.
-    """
-    xtx = cross_products[:, regressors][:, :, regressors]
-    xty = cross_products[:, regressors, response]
-    eigenvalues, eigenvectors = np.linalg.eigh(xtx)
-    kept = eigenvalues > SOLVER_RELATIVE_TOLERANCE * eigenvalues[:, -1:]
-    inverse_eigenvalues = np.divide(1.0, eigenvalues, out=np.zeros_like(eigenvalues), where=kept)
-    projections = np.einsum("dij,di->dj", eigenvectors, xty)
-    return np.einsum("dj,dj,dj->d", eigenvectors[:, 0, :], inverse_eigenvalues, projections)

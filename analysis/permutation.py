@@ -39,15 +39,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from analysis.cross_products import first_coefficient
 from analysis.fixed_effects import fit_ols
-from analysis.mediation import first_coefficient
-from analysis.results import TIDY_COLUMNS, RegressionResult
+from analysis.results import TIDY_COLUMNS, FrozenFields, RegressionResult, labelled_covariance, stat_rows
 from analysis.validation import require_columns, require_dataframe
 
 MAX_DUMMY_COLUMNS = 300
@@ -62,7 +61,7 @@ this relative precision; otherwise the design is too ill-conditioned for the dra
 
 
 @dataclass(frozen=True)
-class PermutationTestResult:
+class PermutationTestResult(FrozenFields):
     """The two group regressions, the observed difference b0 - b1 and its permutation draws.
 
     ``stats``: ``observed_difference``, ``p_value`` (bdiff's: one-sided in the direction of the
@@ -78,12 +77,7 @@ class PermutationTestResult:
     stats: Mapping[str, float] = field(default_factory=dict)
     info: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        draws = np.array(self.draws, dtype=float)
-        draws.flags.writeable = False
-        object.__setattr__(self, "draws", draws)
-        object.__setattr__(self, "stats", MappingProxyType({k: float(v) for k, v in self.stats.items()}))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
+    _frozen = {"draws": "array", "stats": "floats", "info": "texts"}
 
     @property
     def observed_difference(self) -> float:
@@ -118,6 +112,24 @@ class PermutationTestResult:
             },
             name="std_errors",
         )
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance of (b0, b1, difference): the groups are fitted on disjoint samples, so b0
+        and b1 are uncorrelated; the difference has no analytic variance here (its inference is
+        the permutation distribution), so its row and column are NaN."""
+        matrix = np.full((3, 3), np.nan)
+        matrix[:2, :2] = np.diag([self.fit_group0.vcov.loc[self.term, self.term],
+                                  self.fit_group1.vcov.loc[self.term, self.term]])
+        return labelled_covariance(matrix, list(self.params.index))
+
+    def model_stats(self) -> pd.DataFrame:
+        """The difference column of a results table, as bdiff reports it: ``stats`` (the
+        observed difference, the empirical p-values, the draws and group sizes) and the
+        ``group``, ``difference`` and ``permutation_unit`` descriptions. No ``nobs``: the
+        observations are those of the two group fits, each reported in its own column."""
+        described = {name: self.info[name] for name in ("group", "difference", "permutation_unit")}
+        return stat_rows({**self.stats, **described})
 
     def tidy(self) -> pd.DataFrame:
         """Rows b0 and b1 (with their regressions' t tests) and difference (bdiff's p-value)."""
@@ -337,9 +349,12 @@ def permutation_coefficient_difference(
 
     draws = []
     batch = equations.batch_size()
+    # Shuffling the labels as floats draws the same permutations as shuffling them as integers
+    # (the shuffle consumes the generator independently of the dtype) and saves a copy per batch.
+    float_labels = labels.astype(float)
     for start in range(0, n_draws, batch):
         size = min(batch, n_draws - start)
-        permuted = rng.permuted(np.broadcast_to(labels, (size, len(labels))), axis=1).astype(float)
+        permuted = rng.permuted(np.broadcast_to(float_labels, (size, len(labels))), axis=1)
         b0, b1 = equations.coefficients(permuted)
         draws.append(b0 - b1)
         if progress is not None:

@@ -53,7 +53,7 @@ from scipy import linalg, optimize, stats
 from threadpoolctl import threadpool_limits
 
 from analysis.validation import require_columns, require_finite_numeric
-from analysis.results import DelegatesToRegression, RegressionResult
+from analysis.results import DelegatesToRegression, FrozenFields, RegressionResult
 
 CRITERIA: tuple[str, ...] = ("levpet", "moment")
 
@@ -86,7 +86,7 @@ TFP_NAME = "tfp_lp"
 
 
 @dataclass(frozen=True)
-class ProductionResult(DelegatesToRegression):
+class ProductionResult(FrozenFields, DelegatesToRegression):
     """Elasticities of the free and state inputs, their bootstrap inference and log TFP.
 
     ``tfp`` is aligned on the caller's index: log TFP = y - b_free'free - b_state'state (no
@@ -104,10 +104,10 @@ class ProductionResult(DelegatesToRegression):
     tfp: pd.Series
     bootstrap_draws: np.ndarray
 
+    _frozen = {"bootstrap_draws": "array"}
+
     def __post_init__(self) -> None:
-        draws = np.array(self.bootstrap_draws, dtype=float)
-        draws.flags.writeable = False
-        object.__setattr__(self, "bootstrap_draws", draws)
+        super().__post_init__()
         tfp = self.tfp.astype(float).copy()
         tfp.name = TFP_NAME
         object.__setattr__(self, "tfp", tfp)
@@ -389,12 +389,16 @@ def _estimate(panel: _Panel, weights: np.ndarray, start: np.ndarray, criterion: 
     state_before = (state_before - state_before.mean(axis=0)) / scale
     degree = LAW_OF_MOTION_DEGREE
 
+    # The criterion is evaluated some 40 times per draw: the constant power (ones) and its
+    # weighted version (the weights themselves, exactly) are formed once, not per evaluation.
+    ones = np.ones(len(current))
+
     def residuals(b_state: np.ndarray) -> np.ndarray:
         lagged = phi_before - state_before @ b_state
-        powers = [np.ones_like(lagged)]
+        powers = [ones]
         for _ in range(degree):
             powers.append(powers[-1] * lagged)
-        weighted_powers = [pair_weights * power for power in powers]
+        weighted_powers = [pair_weights, *(pair_weights * power for power in powers[1:])]
         # Entry (j, k) of the weighted Gram matrix is the mean of lagged**(j + k): 2 * degree + 1 sums.
         power_means = [weighted_powers[min(m, degree)] @ powers[m - min(m, degree)] for m in range(2 * degree + 1)]
         gram = np.array([[power_means[j + k] for k in range(degree + 1)] for j in range(degree + 1)])
@@ -405,7 +409,11 @@ def _estimate(panel: _Panel, weights: np.ndarray, start: np.ndarray, criterion: 
             np.array([weighted @ omega_now for weighted in weighted_powers]),
             "omega_t-1 takes too few distinct values for a cubic law of motion",
         )
-        expected = sum(coefficient * power for coefficient, power in zip(law, powers))
+        # law[0] + law[1] x + law[2] x^2 + ..., accumulated in place in that order (the same
+        # roundings as summing the terms one by one).
+        expected = np.full_like(lagged, law[0])
+        for coefficient, power in zip(law[1:], powers[1:]):
+            expected += coefficient * power
         return net_now - state_effect - expected
 
     def objective(b_state: np.ndarray) -> float:

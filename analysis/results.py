@@ -7,6 +7,15 @@ can treat all of them alike. Every result satisfies :class:`EstimationResult`: `
 (or ``wald_test("x1 = x2, x3 = 0")``), ``tidy()``, ``model_stats()``, ``vcov_rows()`` (the
 covariance as long rows for the ``results.vcov`` table) and ``nobs``.
 
+``tidy()`` and ``model_stats()`` are the rows a results table stores for the result's column
+(``results.coefficients`` and ``results.model_stats``: (stat, value, text), numbers in value,
+descriptions in text), so a writer needs nothing else from the result; ``ReportedColumn``
+appends a column's own facts (a seed, an instrument) to them. Results that are tests rather
+than fits (the permutation test of :mod:`analysis.permutation`, Moran's I, the spatial effects)
+satisfy :class:`ReportedResult`: ``params``, ``std_errors``, ``vcov``, ``nobs``, ``tidy()`` and
+``model_stats()``, without a ``wald_test()`` that would not mean anything for them. Every result is a frozen dataclass
+whose arrays and mappings are read-only copies (:class:`FrozenFields`).
+
 Inference follows Stata's ``test`` and ``lincom``: after an estimator reporting t
 statistics (``stat_kind == "t"``) the Wald statistic is reported as F(r, df_resid) and
 intervals use t(df_resid), ``df_resid`` being the estimator's own residual degrees of
@@ -18,10 +27,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Callable, ClassVar, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import pandas as pd
+
+CONSTANT_TERM = "const"
+"""The name of the intercept in every result's terms (reghdfe and ivreg2 print ``_cons``)."""
 
 TIDY_COLUMNS = ("term", "estimate", "std_error", "statistic", "p_value")
 VCOV_COLUMNS = ("row_term", "column_term", "covariance")
@@ -41,8 +53,9 @@ class WaldTest:
 
 
 @runtime_checkable
-class EstimationResult(Protocol):
-    """What every result of ``analysis`` exposes (checked by one parametrised unit test)."""
+class ReportedResult(Protocol):
+    """What every result of ``analysis`` exposes, tests included: its estimates and the rows
+    of its results column."""
 
     @property
     def params(self) -> pd.Series: ...
@@ -56,16 +69,22 @@ class EstimationResult(Protocol):
     @property
     def nobs(self) -> int: ...
 
+    def tidy(self) -> pd.DataFrame: ...
+
+    def model_stats(self) -> pd.DataFrame: ...
+
+
+@runtime_checkable
+class EstimationResult(ReportedResult, Protocol):
+    """What every fitted model of ``analysis`` exposes (checked by one parametrised unit test):
+    a :class:`ReportedResult` with intervals, Wald tests and its covariance as long rows."""
+
     @property
     def inference_df(self) -> float | None: ...
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame: ...
 
     def wald_test(self, restrictions: np.ndarray | str, q: np.ndarray | float | None = None) -> WaldTest: ...
-
-    def tidy(self) -> pd.DataFrame: ...
-
-    def model_stats(self) -> pd.DataFrame: ...
 
     def vcov_rows(self) -> pd.DataFrame: ...
 
@@ -136,12 +155,27 @@ def vcov_rows(vcov: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(VCOV_COLUMNS))
 
 
+MODEL_STATS_COLUMNS = ("stat", "value", "text")
+
+
 def model_stats_frame(nobs: int, stats: Mapping[str, float], info: Mapping[str, str]) -> pd.DataFrame:
     """Long frame of (stat, value, text): nobs first, then ``stats``, then ``info`` as text."""
     rows = [("nobs", float(nobs), None)]
     rows += [(k, float(v), None) for k, v in stats.items()]
     rows += [(k, np.nan, v) for k, v in info.items()]
-    return pd.DataFrame(rows, columns=["stat", "value", "text"])
+    return pd.DataFrame(rows, columns=list(MODEL_STATS_COLUMNS))
+
+
+def stat_rows(values: Mapping[str, object]) -> pd.DataFrame:
+    """Long frame of (stat, value, text) for any mapping: numbers in ``value``, anything else
+    (booleans included, so that a flag is not read as a measurement) as text."""
+    rows = []
+    for stat, value in values.items():
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            rows.append((stat, np.nan, str(value)))
+        else:
+            rows.append((stat, float(value), None))
+    return pd.DataFrame(rows, columns=list(MODEL_STATS_COLUMNS))
 
 
 class CovarianceInference:
@@ -173,8 +207,42 @@ def _frozen_series(values: pd.Series, name: str) -> pd.Series:
     return copy
 
 
+def read_only_array(values: object) -> np.ndarray:
+    """A float copy of ``values`` that cannot be written to."""
+    copy = np.array(values, dtype=float, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+_FREEZERS: dict[str, Callable[[object], object]] = {
+    "array": read_only_array,
+    "mapping": lambda values: MappingProxyType(dict(values)),
+    "floats": lambda values: MappingProxyType({k: float(v) for k, v in values.items()}),
+    "ints": lambda values: MappingProxyType({k: int(v) for k, v in values.items()}),
+    "texts": lambda values: MappingProxyType({k: str(v) for k, v in values.items()}),
+}
+
+
+class FrozenFields:
+    """Mixin for the frozen result dataclasses: after ``__init__`` each field named in the
+    class's ``_frozen`` (field -> kind) is replaced by a read-only copy, so that a result
+    neither shares memory with the caller's inputs nor can be changed afterwards.
+
+    Kinds: ``"array"`` (float array, not writeable), ``"mapping"`` (read-only view of a
+    copy), ``"floats"`` / ``"ints"`` / ``"texts"`` (read-only mapping with every value
+    converted by float / int / str). A class with its own ``__post_init__`` calls
+    ``super().__post_init__()``.
+    """
+
+    _frozen: ClassVar[Mapping[str, str]] = {}
+
+    def __post_init__(self) -> None:
+        for name, kind in self._frozen.items():
+            object.__setattr__(self, name, _FREEZERS[kind](getattr(self, name)))
+
+
 @dataclass(frozen=True)
-class RegressionResult(CovarianceInference):
+class RegressionResult(FrozenFields, CovarianceInference):
     """Point estimates with inference for one fitted model.
 
     ``statistic`` holds t or z statistics (``stat_kind`` says which), ``p_value`` the
@@ -195,17 +263,19 @@ class RegressionResult(CovarianceInference):
     info: Mapping[str, str] = field(default_factory=dict)
     covariance: np.ndarray | pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
+    _frozen = {"stats": "mapping", "info": "texts"}
+
     def __post_init__(self) -> None:
+        super().__post_init__()
         terms = list(self.params.index)
         if self.covariance is None:
             raise ValueError("covariance is required: every result exposes its full coefficient covariance")
         if isinstance(self.covariance, pd.DataFrame):
             if list(self.covariance.index) != terms or list(self.covariance.columns) != terms:
                 raise ValueError("covariance labels do not match params")
-        covariance = np.array(self.covariance, dtype=float)
+        covariance = read_only_array(self.covariance)
         if covariance.shape != (len(terms), len(terms)):
             raise ValueError(f"covariance has shape {covariance.shape} for {len(terms)} term(s)")
-        covariance.flags.writeable = False
         object.__setattr__(self, "covariance", covariance)
         for name in ("std_errors", "statistic", "p_value"):
             series = getattr(self, name)
@@ -213,8 +283,6 @@ class RegressionResult(CovarianceInference):
                 raise ValueError(f"{name} index {list(series.index)} does not match params {terms}")
             object.__setattr__(self, name, _frozen_series(series, name))
         object.__setattr__(self, "params", _frozen_series(self.params, "params"))
-        object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
         if self.stat_kind not in ("t", "z"):
             raise ValueError("stat_kind must be 't' or 'z'")
         if self.stat_kind == "t" and "df_resid" not in self.stats:
@@ -305,3 +373,26 @@ class DelegatesToRegression:
     def tidy(self) -> pd.DataFrame:
         """The embedded regression's coefficient table, one row per term."""
         return self._embedded_regression.tidy()
+
+
+@dataclass(frozen=True)
+class ReportedColumn(FrozenFields, DelegatesToRegression):
+    """One column of a results table: an embedded result reported with further statistics.
+
+    Everything (params, covariance, tests, ``tidy()``, ``vcov_rows()``) is the embedded
+    ``result``'s; ``model_stats()`` is its model statistics followed by ``extra_stats`` as
+    :func:`stat_rows` writes them. E.g. the first stage of a 2SLS fit reported with the
+    identification diagnostics of the fit (:meth:`analysis.iv.IVResult.first_stage_column`).
+    """
+
+    result: EstimationResult
+    extra_stats: Mapping[str, object] = field(default_factory=dict)
+
+    _regression = "result"
+    _frozen = {"extra_stats": "mapping"}
+
+    def model_stats(self) -> pd.DataFrame:
+        """The embedded result's model statistics, then ``extra_stats``."""
+        if not self.extra_stats:
+            return self.result.model_stats()
+        return pd.concat([self.result.model_stats(), stat_rows(self.extra_stats)], ignore_index=True)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.results import confidence_interval, labelled_covariance, model_stats_frame
 from analysis.spatial_weights import SpatialWeights
 
 QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
@@ -67,7 +68,31 @@ class MoranResult:
     permutations: int
     nobs: int
 
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series({"moran_i": self.moran_i}, name="params")
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """The standard deviation of I under the normality assumption."""
+        return pd.Series({"moran_i": float(np.sqrt(self.variance_normal))}, name="std_errors")
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        return labelled_covariance(np.array([[self.variance_normal]]), ["moran_i"])
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Normal-approximation interval of I (its test is against ``expected``, not zero, so
+        no ``wald_test`` of the protocol is offered)."""
+        return confidence_interval(self.params, self.std_errors, level, None)
+
+    def model_stats(self) -> pd.DataFrame:
+        """nobs, then every other field of the result."""
+        values = {k: v for k, v in asdict(self).items() if k not in ("nobs", "moran_i")}
+        return model_stats_frame(self.nobs, values, {})
+
     def tidy(self) -> pd.DataFrame:
+        """One row holding every field (the ``results.moran`` layout)."""
         return pd.DataFrame([asdict(self)])
 
 

@@ -54,6 +54,7 @@ agree to a small fraction of the correction itself.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
@@ -64,7 +65,7 @@ import scipy.linalg
 from linearmodels.panel import PanelOLS, RandomEffects
 from scipy import optimize, stats
 
-from analysis.results import DelegatesToRegression, RegressionResult
+from analysis.results import DelegatesToRegression, FrozenFields, RegressionResult, model_stats_frame, stat_rows
 from analysis.spatial_weights import SpatialWeights
 from analysis.validation import require_columns, require_dataframe
 
@@ -365,7 +366,7 @@ def _z_inference(params: pd.Series, std_errors: pd.Series) -> tuple[pd.Series, p
 
 
 @dataclass(frozen=True, eq=False)
-class SpatialPanelResult(DelegatesToRegression):
+class SpatialPanelResult(FrozenFields, DelegatesToRegression):
     """A fitted SAR / SDM / SEM panel model.
 
     ``regression.params`` holds the regressors, their spatial lags ``W_<x>`` (SDM), the
@@ -392,10 +393,7 @@ class SpatialPanelResult(DelegatesToRegression):
 
     _regression = "regression"
 
-    def __post_init__(self) -> None:
-        matrix = np.array(self.covariance_matrix, dtype=float, copy=True)
-        matrix.flags.writeable = False
-        object.__setattr__(self, "covariance_matrix", matrix)
+    _frozen = {"covariance_matrix": "array"}
 
     @property
     def log_likelihood(self) -> float:
@@ -508,7 +506,7 @@ def _goodness_of_fit(
 
 
 @dataclass(frozen=True)
-class SpatialEffectsResult:
+class SpatialEffectsResult(FrozenFields):
     """Direct, indirect and total effects; terms are ``"<kind>:<regressor>"``.
 
     Both embedded results share the point estimates (the effects evaluated at the ML
@@ -522,6 +520,38 @@ class SpatialEffectsResult:
     delta: RegressionResult
     simulation_mean: pd.Series
     n_draws: int
+    fit_stats: Mapping[str, float] = field(default_factory=dict)
+    """``nobs`` and ``r2`` of the spatial panel fit the effects come from (empty when the
+    effects were computed from bare estimates)."""
+
+    _frozen = {"fit_stats": "floats"}
+
+    @property
+    def params(self) -> pd.Series:
+        """The effects at the estimates (shared by both methods)."""
+        return self.simulation.params
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """The simulated standard errors (LeSage and Pace's method; ``delta`` has the others)."""
+        return self.simulation.std_errors
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """The covariance of the simulated effects."""
+        return self.simulation.vcov
+
+    @property
+    def nobs(self) -> int:
+        """Observations of the fit (N x T), or the number of units without a fit."""
+        return int(self.fit_stats.get("nobs", self.simulation.nobs))
+
+    def model_stats(self) -> pd.DataFrame:
+        """The statistics reported with every effect column: the fit's ``nobs`` and ``r2``,
+        ``n_draws`` and ``unstable_draws`` (draws of rho outside the stable interval)."""
+        values = {**self.fit_stats, "n_draws": self.n_draws,
+                  "unstable_draws": self.simulation.stats["unstable_draws"]}
+        return stat_rows({"nobs": self.nobs, **values})
 
     def tidy(self) -> pd.DataFrame:
         frames = []
@@ -647,7 +677,9 @@ def spatial_effects(
     """
     if result.model == "sem":
         raise ValueError("effects of a spatial error model are its coefficients (no spillovers); use sar or sdm")
-    return effects_from_estimates(result.params, result.covariance(), result.regressors, result.weights, rng, n_draws)
+    effects = effects_from_estimates(result.params, result.covariance(), result.regressors, result.weights, rng,
+                                     n_draws)
+    return dataclasses.replace(effects, fit_stats={"nobs": result.nobs, "r2": result.stats["r2"]})
 
 
 # ---------------------------------------------------------------------------------------
@@ -656,7 +688,7 @@ def spatial_effects(
 
 
 @dataclass(frozen=True)
-class ChiSquareTests:
+class ChiSquareTests(FrozenFields):
     """A set of chi-square tests: statistic and degrees of freedom by test name."""
 
     statistic: Mapping[str, float]
@@ -664,16 +696,20 @@ class ChiSquareTests:
     nobs: int
     info: Mapping[str, str] = field(default_factory=dict)
 
+    _frozen = {"statistic": "floats", "df": "ints", "info": "texts"}
+
     def __post_init__(self) -> None:
         if set(self.statistic) != set(self.df):
             raise ValueError("statistic and df must name the same tests")
-        object.__setattr__(self, "statistic", MappingProxyType({k: float(v) for k, v in self.statistic.items()}))
-        object.__setattr__(self, "df", MappingProxyType({k: int(v) for k, v in self.df.items()}))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
+        super().__post_init__()
 
     @property
     def p_value(self) -> Mapping[str, float]:
         return MappingProxyType({k: float(stats.chi2.sf(v, self.df[k])) for k, v in self.statistic.items()})
+
+    def model_stats(self) -> pd.DataFrame:
+        """nobs and ``info`` (the tests themselves are the rows of ``tidy()``)."""
+        return model_stats_frame(self.nobs, {}, self.info)
 
     def tidy(self) -> pd.DataFrame:
         p_value = self.p_value
@@ -740,7 +776,7 @@ def panel_lm_tests(
 
 
 @dataclass(frozen=True)
-class ResidualDiagnostics:
+class ResidualDiagnostics(FrozenFields):
     """Spatial diagnostics of the non-spatial (pooled or fixed-effects) OLS residuals.
 
     ``stats``: ``moran_i`` with ``moran_expectation``, ``moran_variance``, ``moran_z`` and
@@ -755,9 +791,11 @@ class ResidualDiagnostics:
     nobs: int
     info: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "stats", MappingProxyType({k: float(v) for k, v in self.stats.items()}))
-        object.__setattr__(self, "info", MappingProxyType({k: str(v) for k, v in self.info.items()}))
+    _frozen = {"stats": "floats", "info": "texts"}
+
+    def model_stats(self) -> pd.DataFrame:
+        """nobs, ``stats`` and ``info`` as a long (stat, value, text) frame."""
+        return model_stats_frame(self.nobs, self.stats, self.info)
 
     def tidy(self) -> pd.DataFrame:
         """One row per statistic: stat, value."""

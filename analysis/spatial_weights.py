@@ -17,14 +17,10 @@ import numpy as np
 import pandas as pd
 from libpysal.cg.sphere import RADIUS_EARTH_KM, arcdist
 
+from analysis.results import read_only_array
+
 PAIR_COLUMNS = ("gb_code_a", "gb_code_b", "kind")
 """Columns of the adjacency seed (``dbt_models/seeds/province_adjacency.csv``)."""
-
-
-def _read_only(matrix: np.ndarray) -> np.ndarray:
-    copy = np.array(matrix, dtype=float, copy=True)
-    copy.flags.writeable = False
-    return copy
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,7 +40,7 @@ class SpatialWeights:
         codes = tuple(str(c) for c in self.codes)
         if len(set(codes)) != len(codes):
             raise ValueError("codes must be unique")
-        raw = _read_only(self.raw)
+        raw = read_only_array(self.raw)
         n = len(codes)
         if raw.shape != (n, n):
             raise ValueError(f"raw weights have shape {raw.shape}, expected ({n}, {n}) for {n} codes")
@@ -58,7 +54,7 @@ class SpatialWeights:
             raise ValueError(f"units without neighbours cannot be row-standardised: {isolated}")
         object.__setattr__(self, "codes", codes)
         object.__setattr__(self, "raw", raw)
-        object.__setattr__(self, "matrix", _read_only(raw / row_sums[:, None]))
+        object.__setattr__(self, "matrix", read_only_array(raw / row_sums[:, None]))
 
     @property
     def n(self) -> int:

@@ -8,15 +8,14 @@ exact agreement below (611 / 751 / 891 observations, 41 / 90 / 113 instruments).
 Sources:
 * Stata [XT] xtabond manual, Examples 1, 2 and 4 (the run
   ``xtabond n l(0/1).w l(0/2).(k ys) yr1980-yr1984 year, lags(2) noconstant``
-  with default, ``vce(robust)`` and ``twostep vce(robust)`` options). The project issue
-  quotes Example 4 without ``year`` and ``noconstant``; Stata's xtabond constant is
-  entered after differencing, i.e. it is the ``year`` trend, so both spellings give the
-  same slopes. The full 16-term vectors are the manual's (PDF pp. 5, 7, 9) as transcribed
-  in the tests of github.com/jalonso1979/puremacro; they agree with the values quoted in
-  the issue (L1.n .6287089 (.1934138), w -.5257597 (.1546107), ys .5919243 (.1730916)),
-  and Roodman (2009) p. 104 prints the same Example 2 slopes and robust errors. The
-  ``estat abond`` values (-3.5996, -.51603; -3.9394, -.54239) are those quoted in the
-  issue and in plm's inst/tests/test_mtest.R.
+  with default, ``vce(robust)`` and ``twostep vce(robust)`` options). Example 4 is also
+  often run without ``year`` and ``noconstant``; Stata's xtabond constant is entered after
+  differencing, i.e. it is the ``year`` trend, so both spellings give the same slopes. The
+  full 16-term vectors are the manual's (PDF pp. 5, 7, 9) as transcribed in the tests of
+  github.com/jalonso1979/puremacro (Example 4: L1.n .6287089 (.1934138), w -.5257597
+  (.1546107), ys .5919243 (.1730916)), and Roodman (2009) p. 104 prints the same Example 2
+  slopes and robust errors. The ``estat abond`` values (-3.5996, -.51603; -3.9394,
+  -.54239) are those in plm's inst/tests/test_mtest.R.
 * Roodman (2009), "How to do xtabond2", Stata Journal 9(1): 86-136, section 3.3-3.4
   xtabond2 logs (difference and system GMM on the same data).
 * DPD for Ox 1.24 (Doornik, Arellano and Bond), ``bb98.ox`` output reproducing

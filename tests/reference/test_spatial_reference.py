@@ -30,7 +30,7 @@ from analysis.spatial_panel import (
 from analysis.spatial_weights import SpatialWeights, contiguity_weights, inverse_distance_weights
 from nqp_core.settings import SEEDS_DIR
 
-SPREG_ATOL = 1e-6  # the brief's "6 decimals"; both line searches stop within ~1e-9 of the same rho
+SPREG_ATOL = 1e-6  # six decimals, as spreg prints them; both line searches stop within ~1e-9 of the same rho
 ESDA_ATOL = 1e-10  # same closed-form moments; only floating-point summation order differs
 LM_RTOL = 1e-6  # spreg computes the same statistics through (X'X)^-1; agreement is ~1e-8 relative
 DENSE_RTOL = 1e-8  # independent dense/QR computation of the same closed form

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,9 +28,6 @@ SIZE_DATA_SETS = 200
 SIZE_DRAWS = 200
 SIZE_BAND_Z = 3.0
 """Rejection rate over SIZE_DATA_SETS null data sets within 3 binomial standard errors of 5%."""
-SPEED_SECONDS = 10.0
-"""The brief's budget for 1,000 draws on 24,000 rows with year and province effects
-(measured 3.4 s for observations and 2.7 s for firms on the shared 2-core machine)."""
 
 REGRESSORS = ["ai", "roa", "size", "lev"]
 
@@ -206,17 +201,16 @@ def test_null_rejection_rate_is_nominal():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("permute_by", [None, "stock_code"])
-def test_thousand_draws_on_full_panel_are_fast(permute_by):
+def test_thousand_draws_on_full_panel(permute_by):
+    # Their time is measured by bench/estimator_bench.py (table10_permutation), not here.
     data = simulate_panel(2700, 9, seed=2).iloc[:24_000]
     extra = np.random.default_rng(3).normal(size=(len(data), 3))
     data = data.assign(top1=extra[:, 0], inde=extra[:, 1], age=extra[:, 2])
-    start = time.perf_counter()
     result = permutation_coefficient_difference(
         data, "heavy", "npro", [*REGRESSORS, "top1", "inde", "age"], "ai", ["fiscal_year", "province"],
         cluster="stock_code", n_draws=1000, rng=np.random.default_rng(0), permute_by=permute_by,
     )
-    assert time.perf_counter() - start < SPEED_SECONDS
-    assert result.n_draws == 1000
+    assert result.n_draws == 1000 and np.isfinite(result.draws).all()
 
 
 def test_progress_is_reported_without_changing_the_draws(panel):

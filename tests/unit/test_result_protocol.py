@@ -22,8 +22,10 @@ from analysis.iv import fit_iv
 from analysis.matching import average_treatment_effect_on_treated, match_nearest_neighbour
 from analysis.mediation import fit_mediation
 from analysis.production import fit_levinsohn_petrin
-from analysis.results import EstimationResult
-from analysis.spatial_panel import fit_spatial_panel, spatial_effects
+from analysis.permutation import permutation_coefficient_difference
+from analysis.results import EstimationResult, ReportedColumn, ReportedResult
+from analysis.spatial import global_moran
+from analysis.spatial_panel import fit_spatial_panel, panel_lm_tests, spatial_effects
 from analysis.spatial_weights import contiguity_weights
 
 CONSISTENCY_RTOL = 1e-9
@@ -105,6 +107,10 @@ FITS = {
                                        vce="iid", n_boot=0),
     "matching": _matching,
     "matching_att": lambda: average_treatment_effect_on_treated(_matching(), "re78"),
+    "iv_first_stage_column": lambda: fit_iv(_mroz(), "lwage", "educ", ["fatheduc", "motheduc"],
+                                            ["exper", "expersq"]).first_stage_column(),
+    "reported_column": lambda: ReportedColumn(fit_ols(_grunfeld(), "inv", ["value", "capital"], vce="iid"),
+                                              {"seed": 7, "sample": "all firms"}),
     "levinsohn_petrin": lambda: fit_levinsohn_petrin(_rice(), "id", "period", "ln_goutput", free=("ln_famlabor",),
                                                      state=("ln_size",), proxy="ln_urea", n_boot=20,
                                                      rng=np.random.default_rng(3)),
@@ -178,3 +184,105 @@ def test_string_constraints_with_constants_and_several_rows():
         result.wald_test(np.array([[1.0, 0, 0], [2.0, 0, 0]]))
     with pytest.raises(ValueError, match="level"):
         result.conf_int(1.5)
+
+
+# ----------------------------------------------------------------------------- reported rows
+# What a results table stores for each column comes from the result itself: model_stats()
+# and tidy() are the rows, so the writer needs no knowledge of the result's attributes.
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple]:
+    return [(stat, None if pd.isna(value) else value, text) for stat, value, text in frame.itertuples(index=False)]
+
+
+def test_iv_model_stats_add_ivreg2s_reported_diagnostics_to_both_stages():
+    fit = fit_iv(_mroz(), "lwage", "educ", ["fatheduc", "motheduc"], ["exper", "expersq"])
+    reported = fit.reported_diagnostics()
+    assert list(reported) == [
+        "first_stage_f[educ]", "first_stage_f_p[educ]", "partial_r2[educ]", "cragg_donald_f", "kleibergen_paap_f",
+        "sanderson_windmeijer_f[educ]", "sanderson_windmeijer_f_p[educ]", "underid_lm", "underid_lm_df",
+        "underid_lm_p", "first_stage_df1", "diagnostics_df2", "stock_wright_s", "stock_wright_s_df",
+        "stock_wright_s_p",
+    ]
+    diagnostic_rows = [(name, value, None) for name, value in reported.items()]
+    assert _rows(fit.model_stats()) == _rows(fit.second_stage.model_stats()) + diagnostic_rows
+    first = fit.first_stage_column()
+    assert _rows(first.model_stats()) == _rows(fit.first_stage["educ"].model_stats()) + diagnostic_rows
+    pd.testing.assert_frame_equal(first.tidy(), fit.first_stage["educ"].tidy())
+    pd.testing.assert_frame_equal(first.vcov_rows(), fit.first_stage["educ"].vcov_rows())
+    with pytest.raises(ValueError, match="not an endogenous regressor"):
+        fit.first_stage_column("exper")
+
+
+def test_reported_column_appends_numbers_as_values_and_anything_else_as_text():
+    base = fit_ols(_grunfeld(), "inv", ["value", "capital"], vce="iid")
+    column = ReportedColumn(base, {"seed": 7, "leave_one_out": False, "instrument": "l1_ai"})
+    extra = _rows(column.model_stats())[len(base.model_stats()):]
+    assert extra == [("seed", 7.0, None), ("leave_one_out", None, "False"), ("instrument", None, "l1_ai")]
+
+
+def test_match_model_stats_hold_the_propensity_model_and_the_match_counts():
+    match = _matching()
+    rows = _rows(match.model_stats())
+    expected = [("nobs", float(match.nobs), None)]
+    expected += [(k, float(v), None) for k, v in {**match.propensity.stats, **match.stats}.items()]
+    expected += [(k, None, v) for k, v in match.info.items()]
+    assert rows == expected
+    assert len({stat for stat, _, _ in rows}) == len(rows)  # no statistic is reported twice
+
+
+def _permutation_test():
+    data = _grunfeld().assign(large=lambda d: (d["firm"].astype("category").cat.codes >= 5).astype(int))
+    return permutation_coefficient_difference(data, "large", "inv", ["value", "capital"], "value", ["year"],
+                                              cluster="firm", n_draws=50, rng=np.random.default_rng(4))
+
+
+def test_permutation_model_stats_are_the_difference_column_as_bdiff_reports_it():
+    test = _permutation_test()
+    assert isinstance(test, ReportedResult) and not isinstance(test, EstimationResult)
+    rows = _rows(test.model_stats())
+    assert rows == [(k, v, None) for k, v in test.stats.items()] + [
+        ("group", None, "large"), ("difference", None, test.info["difference"]),
+        ("permutation_unit", None, "observation"),
+    ]
+    assert list(test.params.index) == list(test.vcov.index) == ["b0", "b1", "difference"]
+    np.testing.assert_allclose(np.sqrt(np.diag(test.vcov)), test.std_errors)  # NaN for the difference
+    assert test.vcov.loc["b0", "b1"] == 0 and test.nobs == test.fit_group0.nobs + test.fit_group1.nobs
+
+
+def test_moran_reports_i_with_its_normal_approximation():
+    data, weights = _produc()
+    year = data[data["year"] == 1970].set_index("state")["lgsp"]
+    result = global_moran(year, weights, np.random.default_rng(0), permutations=99)
+    assert isinstance(result, ReportedResult)
+    assert result.params["moran_i"] == result.moran_i
+    assert result.std_errors["moran_i"] ** 2 == pytest.approx(result.variance_normal, rel=CONSISTENCY_RTOL)
+    assert result.vcov.loc["moran_i", "moran_i"] == result.variance_normal
+    interval = result.conf_int(0.95).loc["moran_i"]
+    half_width = stats.norm.ppf(0.975) * result.std_errors["moran_i"]
+    assert interval["upper"] - result.moran_i == pytest.approx(half_width, rel=CONSISTENCY_RTOL)
+    rows = _rows(result.model_stats())
+    assert rows[0] == ("nobs", float(result.nobs), None)
+    assert ("z_normal", result.z_normal, None) in rows and ("p_permutation", result.p_permutation, None) in rows
+
+
+def test_spatial_effects_model_stats_are_the_fit_and_the_draws():
+    data, weights = _produc()
+    fit = fit_spatial_panel(data, "lgsp", ["lpcap", "lpc"], weights, unit="state", time="year", model="sdm")
+    effects = spatial_effects(fit, n_draws=200, rng=np.random.default_rng(1))
+    assert isinstance(effects, ReportedResult)
+    pd.testing.assert_frame_equal(effects.vcov, effects.simulation.vcov)
+    assert _rows(effects.model_stats()) == [
+        ("nobs", float(fit.nobs), None), ("r2", fit.stats["r2"], None), ("n_draws", 200.0, None),
+        ("unstable_draws", float(effects.simulation.stats["unstable_draws"]), None),
+    ]
+    pd.testing.assert_series_equal(effects.params, effects.simulation.params)
+
+
+def test_specification_tests_report_their_sample_beside_the_test_rows():
+    data, weights = _produc()
+    lm = panel_lm_tests(data, "lgsp", ["lpcap", "lpc"], weights, unit="state", time="year", fixed_effects="none",
+                        error_variance="ml")
+    rows = _rows(lm.model_stats())
+    assert rows == [("nobs", float(lm.nobs), None)] + [(k, None, v) for k, v in lm.info.items()]
+    assert list(lm.tidy().columns) == ["test", "statistic", "df", "p_value"]

@@ -9,8 +9,6 @@ removes the bias of the raw difference in means.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,14 +23,13 @@ from analysis.matching import (
     score_densities,
 )
 
+pytestmark = pytest.mark.slow  # Monte-Carlo checks against planted truths: minutes, not seconds
+
 PLANTED_ATT = 2.0
 PLANTED_Z_BOUND = 4.0
 """Estimates lie within 4 of their standard errors of the planted values (ATT, logit slopes)."""
 MATCHED_BIAS_BOUND = 5.0
 """pstest's rule of thumb: |%bias| below 5 after matching means the covariate is balanced."""
-LARGE_MATCH_SECONDS = 5.0
-"""Matching 24,000 rows without replacement must stay fast (measured about 0.3 s)."""
-
 COVARIATES = ["x1", "x2", "x3", "x4"]
 
 
@@ -197,11 +194,10 @@ def test_score_densities_and_plot(matched, tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_large_sample_without_replacement_is_fast():
+def test_large_sample_without_replacement_matches():
+    # Its time is measured by bench/estimator_bench.py (table07_psm), not here.
     data = simulate(24_000, seed=9)
-    start = time.perf_counter()
     result = match_nearest_neighbour(data, "treat", COVARIATES, rng=np.random.default_rng(0))
-    assert time.perf_counter() - start < LARGE_MATCH_SECONDS
     assert result.stats["n_pairs"] > 5000
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from analysis.mediation import _confidence_intervals, fit_mediation
 
+pytestmark = pytest.mark.slow  # Monte-Carlo checks against planted truths: minutes, not seconds
+
 TRUE_A, TRUE_B, TRUE_DIRECT = 0.5, 0.4, 0.3
 N_BOOT = 499
 ESTIMATE_SIGMAS = 4.0

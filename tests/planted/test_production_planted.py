@@ -11,14 +11,14 @@ output carries i.i.d. measurement noise.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 
 from analysis.production import _minimise, fit_levinsohn_petrin
+
+pytestmark = pytest.mark.slow  # Monte-Carlo checks against planted truths: minutes, not seconds
 
 BETA_LABOUR, BETA_CAPITAL, BETA_LAND = 0.6, 0.3, 0.1
 RHO = 0.7
@@ -42,9 +42,6 @@ the criterion is flat to float precision within ~1e-8 of its minimum."""
 BOOTSTRAP_SE_RATIO_BOUNDS = (0.75, 1.33)
 """Mean bootstrap SE over 3 panels (200 draws each) against the sd of 60 Monte Carlo
 estimates: the latter carries ~9% noise and each bootstrap SE ~5%, so +-30% is 3 sd."""
-SPEED_LIMIT_SECONDS = 60.0
-"""The budget for 24,000 firm-years with 200 draws (measured 5.5 s on 2 cores shared at load ~5)."""
-
 
 def simulate_panel(
     rng: np.random.Generator, n_firms: int = 1000, n_years: int = 10, with_land: bool = False
@@ -147,13 +144,11 @@ def test_bootstrap_standard_errors_match_the_monte_carlo_spread():
 
 
 @pytest.mark.slow
-def test_full_sample_size_with_200_draws_runs_within_budget():
+def test_full_sample_size_with_200_draws_has_no_failed_draw():
+    # Its time is measured by bench/estimator_bench.py (tfp_levinsohn_petrin), not here.
     data = simulate_panel(np.random.default_rng(3), n_firms=2_400)
-    started = time.perf_counter()
     result = fit(data, n_boot=200, rng=np.random.default_rng(1))
-    elapsed = time.perf_counter() - started
     assert result.nobs == 24_000 and result.stats["n_boot_failed"] == 0
-    assert elapsed < SPEED_LIMIT_SECONDS, elapsed
 
 
 def test_the_line_search_takes_the_lower_of_two_valleys_and_walks_past_the_grid():

@@ -15,6 +15,8 @@ import pytest
 from analysis.fixed_effects import fit_ols
 from analysis.iv import fit_iv
 
+pytestmark = pytest.mark.slow  # Monte-Carlo checks against planted truths: minutes, not seconds
+
 TRUE_BETA = 1.5
 ESTIMATE_SIGMAS = 4.0
 """The 2SLS estimate lies within 4 of its standard errors of the planted beta (false alarm

@@ -19,6 +19,8 @@ import pytest
 from analysis.dynamic_panel import DynamicPanelResult, fit_dynamic_panel
 from analysis.results import TIDY_COLUMNS
 
+pytestmark = pytest.mark.slow  # Monte-Carlo checks against planted truths: minutes, not seconds
+
 RHO, BETA = 0.5, 1.0
 N_FIRMS, N_YEARS = 500, 8
 SEED = 20250601
