@@ -49,7 +49,7 @@ import pandas as pd
 from pyfixest.core.detect_singletons import detect_singletons
 from scipy import stats
 
-from analysis.absorption import absorbed_degrees_of_freedom, demean_fixed_effects, level_codes
+from analysis.absorption import AbsorbedDegreesOfFreedom, absorbed_degrees_of_freedom, demean_fixed_effects, level_codes
 from analysis.clustering import clip_to_positive_semidefinite, cluster_counts, multiway_meat
 from analysis.clustering import cluster_codes as factorize_clusters
 from analysis.results import CONSTANT_TERM, RegressionResult

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from analysis.tables import STAR_NOTE, SYNTHETIC_BANNER, SYNTHETIC_EXPLANATION, STYLESHEET, TableProvenance, stars
+from analysis.tables import STAR_NOTE, STYLESHEET, TableProvenance, stars
 
 # The paper's numbers are printed to 3 decimals (a few standard errors to 4); an interval of
 # half a unit in the 3rd decimal around both estimate and SE is what the printed values allow.
@@ -206,9 +206,12 @@ def _regression_cells(table_id: str, column: str, spec: Mapping, column_id: str)
     return cells
 
 
-TABLE05_COLUMNS = {"col1_firm_fe": "firm_fe", "col2_add_both": "add_both", "col3_tfp_lp_outcome": "tfp_lp_outcome",
-                   "col4_ai_patent": "ai_patent_regressor", "col5_psm_sample": "psm_matched_sample"}
-TABLE06_INSTRUMENTS = {"L.AI": "l1_ai", "L2.AI": "l2_ai", "Mean_AI": "mean_ai"}
+# The paper's keys in tables.yaml -> our column ids (the printed column numbers; a footer model
+# of column k is "(k):<role>", see paper.models).
+TABLE05_COLUMNS = {"col1_firm_fe": "(1)", "col2_add_both": "(2)", "col3_tfp_lp_outcome": "(3)",
+                   "col4_ai_patent": "(4)", "col5_psm_sample": "(5)"}
+TABLE06_INSTRUMENTS = {"L.AI": ("l1_ai", "(1)", "(2)"), "L2.AI": ("l2_ai", "(3)", "(4)"),
+                       "Mean_AI": ("mean_ai", "(5)", "(6)")}
 # paper key -> (stage, our stat). tables.yaml's "sanderson_windmeijer_stat" is the row the paper
 # prints as "SW S stat.": the Stock-Wright S statistic, which its numbers support
 # (docs/firm_level_tables.md, Table 6).
@@ -216,34 +219,37 @@ TABLE06_STATS = {
     "F_stage1": (1, "first_stage_f[ai]"), "F_stage2": (2, "model_f"),
     "cragg_donald_wald_F": (2, "cragg_donald_f"), "sanderson_windmeijer_stat": (2, "stock_wright_s"),
 }
-TABLE08_MEDIATORS = {"green_innovation": "green", "sa_index_abs": "sa_abs", "human_capital": "human_capital"}
+TABLE08_MEDIATORS = {"green_innovation": "(1)", "sa_index_abs": "(2)", "human_capital": "(3)"}
+TABLE09_REGIONS = {"east": "(1)", "central": "(2)", "west": "(3)"}
+TABLE10_GROUPS = {"heavy_polluting": "(1)", "non_heavy_polluting": "(2)", "high_tech": "(3)", "low_tech": "(4)",
+                  "difference_pollution": "(1):difference", "difference_tech": "(3):difference"}
 TABLE07_FIELDS = {"U": ("unmatched", ("mean_treated", "mean_control", "bias_pct", "t", "p")),
                   "M": ("matched", ("mean_treated", "mean_control", "bias_pct", "bias_reduction_pct", "t", "p"))}
 DESCRIPTIVE_STATS = ("n", "mean", "sd", "min", "p50", "max")
 TABLE14_EFFECTS = {"AI_direct": "direct", "AI_indirect": "indirect", "AI_total": "total"}
 TABLE09_SUM_NOTE = "the paper's Table 9 subsamples sum to 24,209 firm-years, not its 24,302"
 SDM_COLUMNS = {"sdm_adjacency": ("(1)", "adjacency"), "sdm_distance": ("(2)", "distance")}
+TABLE12_ADJACENCY = "(1)-(3)"  # the tests under the 0-1 adjacency matrix, the block the paper prints
 
 
 def paper_cells(paper: Mapping[str, Any]) -> list[PaperCell]:
     """Every number of the paper's Tables 1 and 3-14 with the locator of its counterpart."""
     cells: list[PaperCell] = []
-    for block in paper["table1_entropy_weights"].values():
+    for block in paper["table01"].values():
         for indicator, spec in block.items():
             cells.append(PaperCell("table01", indicator, "weight", float(spec["weight"]),
                                    Locator("entropy_weights", (("indicator", indicator),), value="weight")))
-    for variable, values in paper["table3_descriptives"].items():
+    for variable, values in paper["table03"].items():
         for stat, value in zip(DESCRIPTIVE_STATS, values):
             cells.append(PaperCell("table03", variable, stat, float(value),
                                    Locator("descriptives", (("variable", variable.lower()),), value=stat),
                                    number_format=",.0f" if stat == "n" else ".3f"))
     for i in (1, 2, 3):
-        cells += _regression_cells("table04", f"({i})", paper["table4_benchmark"][f"col{i}"], f"({i})")
+        cells += _regression_cells("table04", f"({i})", paper["table04"][f"col{i}"], f"({i})")
     for i, (key, column_id) in enumerate(TABLE05_COLUMNS.items(), start=1):
-        cells += _regression_cells("table05", f"({i})", paper["table5_robustness"][key], column_id)
-    for label, instrument in TABLE06_INSTRUMENTS.items():
-        spec = paper["table6_iv_2sls"][label]
-        stage1, stage2 = f"{instrument}_stage1", f"{instrument}_stage2"
+        cells += _regression_cells("table05", f"({i})", paper["table05"][key], column_id)
+    for label, (instrument, stage1, stage2) in TABLE06_INSTRUMENTS.items():
+        spec = paper["table06"][label]
         cells.append(_entry("table06", "IV (first stage)", label, spec["stage1_iv"],
                             coefficient("table06", stage1, instrument)))
         cells.append(_entry("table06", "AI (second stage)", label, spec["stage2_AI"],
@@ -257,41 +263,42 @@ def paper_cells(paper: Mapping[str, Any]) -> list[PaperCell]:
         cells.append(PaperCell("table06", "R-squared", label, float(spec["r2"]), model_stat("table06", stage2, "r2")))
         for key, (stage, stat) in TABLE06_STATS.items():
             cells.append(PaperCell("table06", key, label, float(spec[key]),
-                                   model_stat("table06", f"{instrument}_stage{stage}", stat)))
-    for variable, samples in paper["table7_psm_balance"].items():
+                                   model_stat("table06", stage1 if stage == 1 else stage2, stat)))
+    for variable, samples in paper["table07"].items():
         for key, (sample, fields) in TABLE07_FIELDS.items():
             for name, value in zip(fields, samples[key]):
                 cells.append(PaperCell("table07", f"{variable} ({key})", name, float(value), Locator(
                     "balance", (("variable", variable.lower()), ("sample", sample)), value=name)))
-    for key, mediator in TABLE08_MEDIATORS.items():
-        spec = paper["table8_mechanism"][key]
-        cells += _regression_cells("table08", key, spec, f"{mediator}_path_a")
+    for key, column_id in TABLE08_MEDIATORS.items():
+        spec = paper["table08"][key]
+        cells += _regression_cells("table08", key, spec, column_id)
         z, z_stars = spec["sobel_z"]
         cells.append(PaperCell("table08", "Sobel Z", key, float(z),
-                               model_stat("table08", f"{mediator}_mediation", "sobel_z", p_stat="sobel_p"),
+                               model_stat("table08", f"{column_id}:mediation", "sobel_z", p_stat="sobel_p"),
                                stars=int(z_stars), paren=None, is_coefficient=True))
-    for region, spec in paper["table9_region"].items():
+    for region, spec in paper["table09"].items():
         cells += [
             PaperCell(**{**cell.__dict__, "inconsistency": TABLE09_SUM_NOTE}) if cell.row == "N" else cell
-            for cell in _regression_cells("table09", region, spec, region)
+            for cell in _regression_cells("table09", region, spec, TABLE09_REGIONS[region])
         ]
-    industry = paper["table10_industry"]
+    industry = paper["table10"]
     for group, spec in industry.items():
         if isinstance(spec, dict):
-            cells += _regression_cells("table10", group, spec, group)
-    for key, column_id in (("difference_pollution", "pollution_difference"), ("difference_tech", "tech_difference")):
+            cells += _regression_cells("table10", group, spec, TABLE10_GROUPS[group])
+    for key in ("difference_pollution", "difference_tech"):
         value, diff_stars = industry[key]
         cells.append(PaperCell("table10", "difference (permutation)", key, float(value),
-                               model_stat("table10", column_id, "observed_difference", p_stat="p_value_two_sided"),
+                               model_stat("table10", TABLE10_GROUPS[key], "observed_difference",
+                                          p_stat="p_value_two_sided"),
                                stars=int(diff_stars), paren=None, is_coefficient=True))
-    for year, value in paper["table11_morans_i"].items():
+    for year, value in paper["table11"].items():
         cells.append(PaperCell("table11", "Moran's I (adjacency)", str(year), float(value), Locator(
             "moran", (("matrix_name", "adjacency"), ("fiscal_year", int(year))), value="moran_i", p_value="p_normal")))
-    for test, (statistic, p_value) in paper["table12_model_selection"].items():
+    for test, (statistic, p_value) in paper["table12"].items():
         cells.append(PaperCell("table12", test, "statistic (adjacency)", float(statistic), Locator(
-            "specification_tests", (("column_id", "adjacency"), ("test", test)), value="statistic",
+            "specification_tests", (("column_id", TABLE12_ADJACENCY), ("test", test)), value="statistic",
             p_value="p_value"), paren=float(p_value), paren_kind="p"))
-    table13 = paper["table13_sdm_gmm"]
+    table13 = paper["table13"]
     for key, (column_id, matrix) in SDM_COLUMNS.items():
         spec = table13[key]
         # The paper prints no SE for the SDM AI coefficient, only a p-value or z in a note.
@@ -310,7 +317,7 @@ def paper_cells(paper: Mapping[str, Any]) -> list[PaperCell]:
         else:
             cells.append(_entry("table13", name, "gmm", entry,
                                 coefficient("table13", "(3)", "_cons" if name == "const" else TERMS[name])))
-    for matrix, effects in paper["table14_effects"].items():
+    for matrix, effects in paper["table14"].items():
         for name, entry in effects.items():
             locator = Locator("spatial_effects", (("matrix_name", matrix), ("term", "ai"),
                                                   ("effect", TABLE14_EFFECTS[name]), ("method", "simulation")),
@@ -532,9 +539,7 @@ def _headers(has_truth: bool) -> list[str]:
 
 def render_markdown(replication: Replication, figures: Sequence[Path] = ()) -> str:
     p = replication.provenance
-    lines = ["# Replication report: Cheng & Xu (2025) cell by cell", ""]
-    if p.is_synthetic:
-        lines += [f"> **{SYNTHETIC_BANNER}**: {SYNTHETIC_EXPLANATION}", ""]
+    lines = ["# Replication report: Cheng & Xu (2025) cell by cell", "", *p.markdown_banner()]
     lines += [p.line(), "", "## Summary", ""]
     lines += [f"- {line}" for line in summary_lines(replication)]
     lines += ["", AGREEMENT_NOTE]
@@ -569,10 +574,7 @@ def render_html(replication: Replication, figures: Sequence[Path] = ()) -> str:
     """A complete page with its stylesheet and figures inlined (no external files)."""
     escape = html.escape
     p = replication.provenance
-    body = ["<h1>Replication report: Cheng &amp; Xu (2025) cell by cell</h1>"]
-    if p.is_synthetic:
-        body.append(f'<p class="banner synthetic"><strong>{SYNTHETIC_BANNER}</strong>: '
-                    f'{escape(SYNTHETIC_EXPLANATION)}</p>')
+    body = ["<h1>Replication report: Cheng &amp; Xu (2025) cell by cell</h1>", *p.html_banner("banner")]
     body.append(f'<p class="provenance">{escape(p.line())}</p>')
     body.append('<section id="summary"><h2>Summary</h2><ul class="summary">')
     body += [f"<li>{escape(line)}</li>" for line in summary_lines(replication)]

@@ -134,6 +134,19 @@ class TableProvenance:
             f"generated at: {self.generated_at}"
         )
 
+    def markdown_banner(self) -> list[str]:
+        """The SYNTHETIC DATA banner as the first lines of a Markdown page (none for real data)."""
+        return [f"> **{SYNTHETIC_BANNER}**: {SYNTHETIC_EXPLANATION}", ""] if self.is_synthetic else []
+
+    def html_banner(self, css_class: str) -> list[str]:
+        """The SYNTHETIC DATA banner as an HTML paragraph of class ``css_class`` (none for real data)."""
+        return [f'<p class="{css_class} synthetic"><strong>{SYNTHETIC_BANNER}</strong>: '
+                f'{html.escape(SYNTHETIC_EXPLANATION)}</p>'] if self.is_synthetic else []
+
+    def caption_banner(self) -> str:
+        """The banner as a plain-text line ending in a newline, for figure captions ('' for real data)."""
+        return f"{SYNTHETIC_BANNER}: {SYNTHETIC_EXPLANATION}\n" if self.is_synthetic else ""
+
 
 @dataclass(frozen=True)
 class TableColumn:
@@ -356,9 +369,7 @@ def _markdown_text(text: str) -> str:
 
 
 def _render_markdown(table: PaperTable, grid: _Grid) -> str:
-    lines = []
-    if table.provenance.is_synthetic:
-        lines += [f"> **{SYNTHETIC_BANNER}**: {SYNTHETIC_EXPLANATION}", ""]
+    lines = table.provenance.markdown_banner()
     lines += [_markdown_text(table.provenance.line()), "", f"**{_markdown_text(table.title)}**", ""]
 
     def row(cells: Sequence[str]) -> str:
@@ -393,11 +404,7 @@ def _render_html(table: PaperTable, grid: _Grid, styled: bool = False) -> str:
     stars in the decimal-alignment slots of ``STYLESHEET``."""
     escape = html.escape
     html_cell = _styled_html_cell if styled else _html_cell
-    lines = [f'<div class="paper-table" id="{escape(table.table_id)}">']
-    if table.provenance.is_synthetic:
-        lines.append(
-            f'<p class="provenance synthetic"><strong>{SYNTHETIC_BANNER}</strong>: {escape(SYNTHETIC_EXPLANATION)}</p>'
-        )
+    lines = [f'<div class="paper-table" id="{escape(table.table_id)}">', *table.provenance.html_banner("provenance")]
     lines.append(f'<p class="provenance">{escape(table.provenance.line())}</p>')
     lines.append("<table>")
     lines.append(f"<caption>{escape(table.title)}</caption>")

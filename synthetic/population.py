@@ -47,34 +47,36 @@ ESTIMANDS: dict[str, dict[str, str]] = {
         f"table04_col{c}_ai": _estimand("table04", f"({c})", "ai", f"Table 4 column ({c}) coefficient of AI on Npro")
         for c in (1, 2, 3)
     },
-    "table05_firm_fe_ai": _estimand("table05", "firm_fe", "ai", "Table 5 (1): AI with firm, year and province FE"),
-    "table05_add_both_ai": _estimand("table05", "add_both", "ai", "Table 5 (2): AI with the duality control"),
-    "table05_tfp_ai": _estimand("table05", "tfp_lp_outcome", "ai", "Table 5 (3): AI on LP TFP"),
-    "table05_ai_patent": _estimand("table05", "ai_patent_regressor", "ai_patent", "Table 5 (4): IPC-based AI"),
-    "table05_psm_ai_did": _estimand("table05", "psm_matched_sample", "ai_did", "Table 5 (5): AI_Did, PSM sample"),
+    "table05_firm_fe_ai": _estimand("table05", "(1)", "ai", "Table 5 (1): AI with firm, year and province FE"),
+    "table05_add_both_ai": _estimand("table05", "(2)", "ai", "Table 5 (2): AI with the duality control"),
+    "table05_tfp_ai": _estimand("table05", "(3)", "ai", "Table 5 (3): AI on LP TFP"),
+    "table05_ai_patent": _estimand("table05", "(4)", "ai_patent", "Table 5 (4): IPC-based AI"),
+    "table05_psm_ai_did": _estimand("table05", "(5)", "ai_did", "Table 5 (5): AI_Did, PSM sample"),
     # Not the Mean_AI column: the industry-year mean includes the firm itself with weight
     # 1/(firms in the cell), which shrinks as the scale grows, so its 2SLS estimand moves with
     # the scale (0.61 at 0.1, 1.38 at 1, 1.71 at 6) and a large run does not define it.
     **{
-        f"table06_{iv}_ai": _estimand("table06", f"{iv}_stage2", "ai", f"Table 6: 2SLS AI, instrument {iv}")
-        for iv in ("l1_ai", "l2_ai")
+        f"table06_{iv}_ai": _estimand("table06", column, "ai", f"Table 6 {column}: 2SLS AI, instrument {iv}")
+        for iv, column in (("l1_ai", "(2)"), ("l2_ai", "(4)"))
     },
     "table07_att": _estimand("table07", "att_npro", "ATT", "Table 7: ATT of AI_Did on Npro after matching"),
     **{
-        f"table08_{m}_path_a": _estimand("table08", f"{m}_path_a", "ai", f"Table 8: path a, {m} on AI")
-        for m in ("green", "sa_abs", "human_capital")
+        f"table08_{m}_path_a": _estimand("table08", f"({k})", "ai", f"Table 8 ({k}): path a, {m} on AI")
+        for k, m in enumerate(("green", "sa_abs", "human_capital"), start=1)
     },
     **{
-        f"table08_{m}_indirect": _estimand("table08", f"{m}_mediation", "indirect_sobel", f"Table 8: indirect effect via {m}")
-        for m in ("green", "sa_abs", "human_capital")
+        f"table08_{m}_indirect": _estimand("table08", f"({k}):mediation", "indirect_sobel",
+                                           f"Table 8 ({k}): indirect effect via {m}")
+        for k, m in enumerate(("green", "sa_abs", "human_capital"), start=1)
     },
     **{
-        f"table09_{g}_ai": _estimand("table09", g, "ai", f"Table 9: AI in the {g} subsample")
-        for g in ("east", "central", "west")
+        f"table09_{g}_ai": _estimand("table09", f"({k})", "ai", f"Table 9 ({k}): AI in the {g} subsample")
+        for k, g in enumerate(("east", "central", "west"), start=1)
     },
     **{
-        f"table10_{g}_ai": _estimand("table10", g, "ai", f"Table 10: AI in the {g.replace('_', '-')} subsample")
-        for g in ("heavy_polluting", "non_heavy_polluting", "high_tech", "low_tech")
+        f"table10_{g}_ai": _estimand("table10", f"({k})", "ai",
+                                     f"Table 10 ({k}): AI in the {g.replace('_', '-')} subsample")
+        for k, g in enumerate(("heavy_polluting", "non_heavy_polluting", "high_tech", "low_tech"), start=1)
     },
     "table13_gmm_ai": _estimand("table13", "(3)", "ai", "Table 13 (3): system GMM, AI"),
     "table13_gmm_lag_npro": _estimand("table13", "(3)", "L1.npro", "Table 13 (3): system GMM, lagged Npro"),

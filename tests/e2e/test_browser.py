@@ -66,7 +66,7 @@ def _wait_for_text(driver, *texts: str, timeout: float = PAGE_TIMEOUT_S) -> str:
 
 def test_table04_asset_page_shows_n_and_the_synthetic_flag(browser, webserver, pipeline_run):
     port, _ = webserver
-    browser.get(f"http://127.0.0.1:{port}/assets/results/table04_benchmark")
+    browser.get(f"http://127.0.0.1:{port}/assets/results/table04")
     body = _wait_for_text(browser, "headline", "synthetic")
     browser.save_screenshot(str(SCREENSHOTS / "table04_asset.png"))
     assert "Join the Dagster community" not in body  # nux disabled in the instance's dagster.yaml

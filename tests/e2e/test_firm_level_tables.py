@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from analysis.paper_models import CONTROLS, TABLE05, TABLE06_INSTRUMENTS, TABLE08_MEDIATORS, TABLE09_REGIONS
+from paper.models import CONTROLS, TABLE05, TABLE06_INSTRUMENTS, TABLE08_MEDIATORS, TABLE09_REGIONS, table06_columns
 
 pytestmark = pytest.mark.e2e
 
@@ -65,21 +65,24 @@ def test_table05_has_five_columns_with_their_key_regressor(pipeline_run):
         assert set(spec.regressors) | {"const"} == terms, spec.column_id
     stats = _stats(pipeline_run, "table05").set_index(["column_id", "stat"])
     matched = _frame(pipeline_run, "select count(*) as n from analysis.psm_matched where match_weight > 0")["n"][0]
-    assert 0 < stats.loc[("psm_matched_sample", "nobs"), "value"] <= matched
-    assert stats.loc[("firm_fe", "fixed_effects"), "text"] == "stock_code, fiscal_year, province_code"
+    assert 0 < stats.loc[("(5)", "nobs"), "value"] <= matched  # (5): the PSM-matched sample
+    assert stats.loc[("(1)", "fixed_effects"), "text"] == "stock_code, fiscal_year, province_code"
 
 
 def test_table06_has_both_stages_and_the_diagnostics(pipeline_run):
     coefficients = _coefficients(pipeline_run, "table06")
     stats = _stats(pipeline_run, "table06").set_index(["column_id", "stat"])
-    for instrument in TABLE06_INSTRUMENTS:
-        stage1 = set(coefficients.loc[coefficients["column_id"] == f"{instrument}_stage1", "term"])
-        stage2 = set(coefficients.loc[coefficients["column_id"] == f"{instrument}_stage2", "term"])
+    columns = table06_columns(TABLE06_INSTRUMENTS)
+    assert columns == {"l1_ai": ("(1)", "(2)"), "l2_ai": ("(3)", "(4)"), "mean_ai": ("(5)", "(6)")}
+    for instrument, (first, second) in columns.items():
+        stage1 = set(coefficients.loc[coefficients["column_id"] == first, "term"])
+        stage2 = set(coefficients.loc[coefficients["column_id"] == second, "term"])
         assert stage1 == {instrument, *CONTROLS} and stage2 == {"ai", *CONTROLS}
+        assert stats.loc[(second, "instrument"), "text"] == instrument
         for stat in ("first_stage_f[ai]", "cragg_donald_f", "kleibergen_paap_f", "sanderson_windmeijer_f[ai]",
                      "underid_lm", "underid_lm_p", "stock_wright_s", "stock_wright_s_p"):
-            assert stats.loc[(f"{instrument}_stage2", stat), "value"] >= 0, (instrument, stat)
-    nobs = {instrument: stats.loc[(f"{instrument}_stage2", "nobs"), "value"] for instrument in TABLE06_INSTRUMENTS}
+            assert stats.loc[(second, stat), "value"] >= 0, (instrument, stat)
+    nobs = {instrument: stats.loc[(second, "nobs"), "value"] for instrument, (_, second) in columns.items()}
     assert nobs["l2_ai"] < nobs["l1_ai"] < nobs["mean_ai"]  # true lags lose each firm's first years
 
 
@@ -102,27 +105,30 @@ def test_table07_balance_and_matched_sample(pipeline_run):
 def test_table08_has_each_mediator_with_bootstrap_intervals(pipeline_run):
     coefficients = _coefficients(pipeline_run, "table08")
     stats = _stats(pipeline_run, "table08").set_index(["column_id", "stat"])
-    for mediator in TABLE08_MEDIATORS:
-        assert "ai" in set(coefficients.loc[coefficients["column_id"] == f"{mediator}_path_a", "term"])
-        mediation = set(coefficients.loc[coefficients["column_id"] == f"{mediator}_mediation", "term"])
+    for k, mediator in enumerate(TABLE08_MEDIATORS, start=1):
+        # Column (k) prints path a; its footer reads path b and the mediation tests.
+        assert "ai" in set(coefficients.loc[coefficients["column_id"] == f"({k})", "term"])
+        assert mediator in set(coefficients.loc[coefficients["column_id"] == f"({k}):path_b", "term"])
+        mediation = set(coefficients.loc[coefficients["column_id"] == f"({k}):mediation", "term"])
         assert {"a", "b", "direct", "total", "indirect_sobel"} <= mediation
-        low = stats.loc[(f"{mediator}_mediation", "ci_percentile_low"), "value"]
-        high = stats.loc[(f"{mediator}_mediation", "ci_percentile_high"), "value"]
+        low = stats.loc[(f"({k}):mediation", "ci_percentile_low"), "value"]
+        high = stats.loc[(f"({k}):mediation", "ci_percentile_high"), "value"]
         assert low < high
-        assert stats.loc[(f"{mediator}_mediation", "n_boot"), "value"] == 1000
+        assert stats.loc[(f"({k}):mediation", "n_boot"), "value"] == 1000
 
 
 def test_tables09_and_10_have_every_subgroup_and_the_differences(pipeline_run):
     regions = _coefficients(pipeline_run, "table09")
     assert set(regions["column_id"]) == set(TABLE09_REGIONS)
     groups = _coefficients(pipeline_run, "table10")
-    assert set(groups["column_id"]) == {"heavy_polluting", "non_heavy_polluting", "high_tech", "low_tech"}
+    # The paper's columns: (1) heavy, (2) non-heavy polluting, (3) high-tech, (4) low-tech.
+    assert set(groups["column_id"]) == {"(1)", "(2)", "(3)", "(4)"}
     stats = _stats(pipeline_run, "table10").set_index(["column_id", "stat"])
-    for split, (group0, group1) in {"pollution": ("non_heavy_polluting", "heavy_polluting"),
-                                     "tech": ("low_tech", "high_tech")}.items():
+    # bdiff's b0 - b1 under the pair's first column: non-heavy minus heavy, low-tech minus high-tech.
+    for difference, (group0, group1) in {"(1):difference": ("(2)", "(1)"), "(3):difference": ("(4)", "(3)")}.items():
         ai = groups[groups["term"] == "ai"].set_index("column_id")["estimate"]
-        assert stats.loc[(f"{split}_difference", "observed_difference"), "value"] == pytest.approx(
+        assert stats.loc[(difference, "observed_difference"), "value"] == pytest.approx(
             ai[group0] - ai[group1], rel=1e-12
         )
-        assert 0 <= stats.loc[(f"{split}_difference", "p_value"), "value"] <= 0.5
-        assert stats.loc[(f"{split}_difference", "n_draws"), "value"] == 1000
+        assert 0 <= stats.loc[(difference, "p_value"), "value"] <= 0.5
+        assert stats.loc[(difference, "n_draws"), "value"] == 1000

@@ -10,6 +10,8 @@ import duckdb
 import numpy as np
 import pytest
 
+from paper.models import MATRIX_BLOCKS
+
 pytestmark = pytest.mark.e2e
 
 # The planted Table 4 column 3 AI coefficient is a population value (truth.json `derived`);
@@ -76,7 +78,8 @@ def test_every_fitted_model_stores_its_covariance_with_provenance(pipeline_run):
         n_terms = (block["row_term"] == block["column_term"]).sum()
         assert len(block) == n_terms * (n_terms + 1) // 2, (table_id, column_id)
     # Table 14's effects live in results.spatial_effects, one covariance per matrix and method.
-    effect_rows = effects.assign(column_id=effects["matrix_name"] + ":" + effects["method"],
+    # Its column id is the matrix's block of printed columns, (1)-(3) or (4)-(6), and the method.
+    effect_rows = effects.assign(column_id=effects["matrix_name"].map(MATRIX_BLOCKS) + ":" + effects["method"],
                                  row_term=effects["effect"] + ":" + effects["term"])
     effect_merged = effect_rows.merge(diagonal[diagonal["table_id"] == "table14"], on=["column_id", "row_term"],
                                       how="left", validate="one_to_one")

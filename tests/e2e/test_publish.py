@@ -329,7 +329,7 @@ def test_failure_hook_rejects_the_vintage_and_alerts_for_failures_that_raised_no
     def dbt_like_test():
         return AssetCheckResult(passed=False, metadata={"dagster_dbt/failed_row_count": 3})
 
-    @asset(key=["results", "table04_benchmark"])
+    @asset(key=["results", "table04"])
     def crashing():
         raise ZeroDivisionError("singular design matrix")
 
@@ -338,7 +338,7 @@ def test_failure_hook_rejects_the_vintage_and_alerts_for_failures_that_raised_no
     OpsStore().record_status("2024-09", "loaded", fingerprint="f-2024-09", run_id="ingest-run")
     for selection, asset_path, rule in (
         ([mart.key], "marts/fct_firm_years", "not_null_fct_firm_years_npro"),
-        ([crashing.key], "results__table04_benchmark", "step_failed"),
+        ([crashing.key], "results__table04", "step_failed"),
     ):
         job = define_asset_job("audit", selection=selection, hooks={reject_vintage_on_failure})
         defs = Definitions(assets=[mart, crashing], asset_checks=[dbt_like_test], jobs=[job],

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.paper_models import SPATIAL_REGRESSORS
 from nqp_core import settings
-from dagster_project.defs.estimation.spatial_dynamic import load_province_panel, load_spatial_weights
+from dagster_project.defs.estimation.frames import load_province_panel, load_spatial_weights
+from paper.models import SPATIAL_REGRESSORS
 
 pytestmark = pytest.mark.e2e
 
@@ -95,6 +95,10 @@ def test_table11_moran_equals_esda_on_the_stored_panel_and_weights(pipeline_run,
         assert row.variance_normal == pytest.approx(reference.VI_norm, abs=ESDA_ATOL)
         assert row.p_normal == pytest.approx(reference.p_norm, abs=ESDA_ATOL)
         assert 0 < row.p_permutation <= 1 and row.permutations == 999
+    # The permutations' seed is stored beside them.
+    seeds = _frame(pipeline_run, "select stat, value from results.model_stats where table_id = 'table11' "
+                                 "and column_id = 'permutation'").set_index("stat")["value"]
+    assert seeds["seed"] > 0 and seeds["permutations"] == 999
 
 
 def test_every_table_is_stored_and_rendered_with_provenance(pipeline_run):
@@ -124,8 +128,9 @@ def test_table12_has_every_test_for_both_matrices(pipeline_run):
     tests = _frame(pipeline_run, "select * from results.specification_tests where table_id = 'table12'")
     names = {"lm_lag", "lm_error", "robust_lm_lag", "robust_lm_error", "lr_lag", "lr_error", "wald_lag",
              "wald_error", "hausman"}
-    for matrix in ("adjacency", "distance"):
-        rows = tests[tests["column_id"] == matrix].set_index("test")
+    # Each matrix's tests fill three printed columns: statistic, df, p-value.
+    for block in ("(1)-(3)", "(4)-(6)"):
+        rows = tests[tests["column_id"] == block].set_index("test")
         assert set(rows.index) == names
         assert (rows["statistic"] >= 0).all() and rows["p_value"].between(0, 1).all()
         assert rows.loc["lr_lag", "df"] == len(SPATIAL_REGRESSORS)
@@ -153,6 +158,9 @@ def test_table14_effects_have_both_matrices_methods_and_add_up(pipeline_run):
     wide = effects.pivot_table(index=["matrix_name", "term", "method"], columns="effect", values="estimate")
     np.testing.assert_allclose(wide["direct"] + wide["indirect"], wide["total"], atol=1e-12)
     assert effects["std_error"].gt(0).all()
+    stats = _frame(pipeline_run, "select * from results.model_stats where table_id = 'table14'")
+    seeds = stats[stats["stat"] == "seed"]
+    assert set(seeds["column_id"]) == {f"({k})" for k in range(1, 7)} and seeds["value"].nunique() == 1
 
 
 def test_figure02_is_a_png_of_the_first_and_last_year(pipeline_run):

@@ -14,8 +14,9 @@ import pytest
 from analysis.fixed_effects import fit_ols
 from analysis.iv import group_mean, lagged
 from analysis.matching import match_nearest_neighbour, score_densities, score_densities_of
-from analysis.paper_models import CONTROLS, TABLE10_SPLITS
-from dagster_project.defs.estimation.firm_level import add_instruments, stat_rows, table10_rows
+from paper.firm import add_instruments, table10_estimates
+from paper.models import CONTROLS, TABLE10_SPLITS
+from paper.spec import no_progress, stat_rows
 
 EXACT = 1e-12
 """Same arithmetic on the same numbers, in another order."""
@@ -107,9 +108,8 @@ def test_leave_one_out_column_is_added_beside_the_papers_mean_ai(unbalanced):
 
 
 def test_stat_rows_put_numbers_in_value_and_the_rest_in_text():
-    rows = stat_rows("table10", "pollution_difference", {"p_value": 0.25, "n_draws": 1000, "unit": "stock_code",
-                                                         "flag": True})
-    assert list(rows.columns) == ["table_id", "column_id", "stat", "value", "text"]
+    rows = stat_rows("(1):difference", {"p_value": 0.25, "n_draws": 1000, "unit": "stock_code", "flag": True})
+    assert list(rows.columns) == ["column_id", "stat", "value", "text"]
     by_stat = rows.set_index("stat")
     assert by_stat.loc["p_value", "value"] == 0.25 and by_stat.loc["n_draws", "value"] == 1000.0
     assert by_stat.loc["unit", "text"] == "stock_code" and np.isnan(by_stat.loc["unit", "value"])
@@ -137,15 +137,21 @@ def split_panel() -> pd.DataFrame:
     )
 
 
+def _table10_rows(frame, n_draws, rng, permute_by, seed):
+    estimates, tests = table10_estimates(frame, n_draws, rng, permute_by, seed, no_progress)
+    return estimates.results["results.coefficients"], estimates.results["results.model_stats"], tests, estimates
+
+
 def test_table10_rows_hold_both_groups_and_bdiff_difference(split_panel):
-    coefficients, model_stats, tests, seconds = table10_rows(
+    coefficients, model_stats, tests, estimates = _table10_rows(
         split_panel, n_draws=200, rng=np.random.default_rng(5), permute_by=None, seed=5
     )
-    expected_columns = {column for _, group0, group1 in TABLE10_SPLITS.values() for column in (group0, group1)}
-    assert set(coefficients["column_id"]) == expected_columns
-    assert set(coefficients["table_id"]) == {"table10"}
-    assert set(seconds) == set(TABLE10_SPLITS)
-    for split, (flag, group0, group1) in TABLE10_SPLITS.items():
+    # The paper's columns: (1) heavy, (2) non-heavy polluting, (3) high-tech, (4) low-tech.
+    assert set(coefficients["column_id"]) == {"(1)", "(2)", "(3)", "(4)"}
+    assert set(estimates.fitted) == {"(1)", "(2)", "(3)", "(4)"}
+    assert {f"seconds_permutation_test_{split}" for split in TABLE10_SPLITS} <= set(estimates.metadata)
+    for split, columns in TABLE10_SPLITS.items():
+        flag, group0, group1 = columns.flag, columns.group0_column, columns.group1_column
         # Independent fits of each subsample.
         fits = {
             value: fit_ols(split_panel[split_panel[flag] == value], "npro", ["ai", *CONTROLS],
@@ -156,23 +162,23 @@ def test_table10_rows_hold_both_groups_and_bdiff_difference(split_panel):
             row = coefficients[(coefficients["column_id"] == column_id) & (coefficients["term"] == "ai")].iloc[0]
             assert row["estimate"] == pytest.approx(fits[value].params["ai"], rel=EXACT)
             assert row["std_error"] == pytest.approx(fits[value].std_errors["ai"], rel=EXACT)
-        difference = model_stats[model_stats["column_id"] == f"{split}_difference"].set_index("stat")
+        difference = model_stats[model_stats["column_id"] == columns.difference_column].set_index("stat")
         assert difference.loc["observed_difference", "value"] == pytest.approx(
             fits[0].params["ai"] - fits[1].params["ai"], rel=EXACT
         )
         assert difference.loc["n_draws", "value"] == 200 and difference.loc["seed", "value"] == 5
         assert difference.loc["permutation_unit", "text"] == "observation"
-    pollution = model_stats[model_stats["column_id"] == "pollution_difference"].set_index("stat")["value"]
+    pollution = model_stats[model_stats["column_id"] == "(1):difference"].set_index("stat")["value"]
     # b0 - b1 = non-heavy minus heavy = +0.5 planted; clearly rejected.
     assert pollution["observed_difference"] == pytest.approx(0.5, abs=PLANTED_DIFFERENCE_TOLERANCE)
     assert pollution["p_value"] < 0.01
     # The tech split has no planted difference.
-    assert model_stats.set_index(["column_id", "stat"]).loc[("tech_difference", "p_value_two_sided"), "value"] > 0.01
+    assert model_stats.set_index(["column_id", "stat"]).loc[("(3):difference", "p_value_two_sided"), "value"] > 0.01
 
 
 def test_table10_firm_permutation_and_seed_reproducibility(split_panel):
     def run(seed):
-        _, stats, tests, _ = table10_rows(split_panel, 100, np.random.default_rng(seed), "stock_code", seed)
+        _, stats, tests, _ = _table10_rows(split_panel, 100, np.random.default_rng(seed), "stock_code", seed)
         return stats, tests
 
     first, first_tests = run(1)
@@ -182,8 +188,8 @@ def test_table10_firm_permutation_and_seed_reproducibility(split_panel):
     other, other_tests = run(2)
     assert not np.array_equal(first_tests["tech"].draws, other_tests["tech"].draws)
     by_stat = first.set_index(["column_id", "stat"])
-    assert by_stat.loc[("pollution_difference", "permutation_unit"), "text"] == "stock_code"
-    assert by_stat.loc[("pollution_difference", "n_units_group1"), "value"] == split_panel.loc[
+    assert by_stat.loc[("(1):difference", "permutation_unit"), "text"] == "stock_code"
+    assert by_stat.loc[("(1):difference", "n_units_group1"), "value"] == split_panel.loc[
         split_panel["heavy_polluting"] == 1, "stock_code"].nunique()
 
 
@@ -200,7 +206,7 @@ def _table06_rows(instruments: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     coefficients, stats = [], []
     for position, instrument in enumerate(instruments):
         for stage in (1, 2):
-            column = f"{instrument}_stage{stage}"
+            column = f"({2 * position + stage})"
             term = instrument if stage == 1 else "ai"
             coefficients.append(("table06", column, term, 0.1 * (position + 1), 0.01, 10.0, 0.0))
             stats.append(("table06", column, "nobs", 100.0 + position, None))
@@ -210,9 +216,9 @@ def _table06_rows(instruments: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_table06_layout_shows_the_leave_one_out_column_only_when_it_was_estimated():
-    from analysis.paper_models import TABLE06_INSTRUMENTS
     from analysis.tables import TableProvenance
-    from dagster_project.defs.reporting.firm_layouts import table06
+    from paper.layouts.firm import table06
+    from paper.models import TABLE06_INSTRUMENTS
 
     provenance = TableProvenance("2024-06", is_synthetic=True, code_version="abc1234",
                                  generated_at="2025-01-01T00:00:00Z")
@@ -227,9 +233,9 @@ def test_table06_layout_shows_the_leave_one_out_column_only_when_it_was_estimate
 
 
 def test_table06_prints_the_stock_wright_s_statistic_on_the_papers_sw_s_row():
-    from analysis.paper_models import TABLE06_INSTRUMENTS
     from analysis.tables import TableProvenance
-    from dagster_project.defs.reporting.firm_layouts import table06
+    from paper.layouts.firm import table06
+    from paper.models import TABLE06_INSTRUMENTS
 
     provenance = TableProvenance("2024-06", is_synthetic=True, code_version="abc1234",
                                  generated_at="2025-01-01T00:00:00Z")

@@ -22,7 +22,6 @@ from dagster import (
 )
 
 from dagster_project.defs.common.resources import OpsResource, VintageSelection, WorkingWarehouse
-from analysis.tables import SYNTHETIC_BANNER, SYNTHETIC_EXPLANATION
 from nqp_core import settings
 from nqp_core.ops_store import OpsStore
 from dagster_project.defs.publish.diff import compute_vintage_diff, render_markdown, report_path
@@ -45,11 +44,10 @@ def build_publish_assets(upstream: Sequence[AssetKey]):
         with vintage.session(warehouse) as (conn, provenance):
             diff = compute_vintage_diff(conn, provenance.vintage_id)
         ops.replace_vintage_diff(diff.new_vintage_id, diff.rows)
-        header = table_provenance(provenance).line()
-        banner = [f"> **{SYNTHETIC_BANNER}**: {SYNTHETIC_EXPLANATION}", ""] if provenance.is_synthetic else []
+        stamp = table_provenance(provenance)
         path = report_path(settings.reports_dir(), diff)
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = render_markdown(diff, [*banner, header])
+        text = render_markdown(diff, [*stamp.markdown_banner(), stamp.line()])
         path.write_text(text, encoding="utf-8")
         return MaterializeResult(metadata={
             "vintage_id": diff.new_vintage_id,

@@ -4,21 +4,24 @@ import json
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from dagster_project.defs.common.resources import VintageSelection, WorkingWarehouse
 from analysis.published import published_tables
-from analysis.replication import SOURCE_FRAMES, compare, render_html, render_markdown, summary_lines
 from analysis.tables import write_docx
+from dagster_project.defs.common.reports import table_provenance
+from dagster_project.defs.common.resources import VintageSelection, WorkingWarehouse
+from dagster_project.defs.reporting.assets import build_table
 from nqp_core import settings
-from dagster_project.defs.reporting.assets import table_provenance
-from dagster_project.defs.reporting.paper_tables import PAPER_TABLES, build_table
+from paper.specs import figures, paper_tables
 
-TABLE_REPORTS = [AssetKey(["reports", table_id]) for table_id in PAPER_TABLES]
-FIGURES = ("figure01", "figure02")
-FIGURE_REPORTS = [AssetKey(["reports", figure]) for figure in FIGURES]
+TABLE_REPORTS = [AssetKey(list(spec.report_key)) for spec in paper_tables()]
+FIGURES = tuple(spec.table_id for spec in figures())
+FIGURE_REPORTS = [AssetKey(list(spec.report_key)) for spec in figures()]
 TABLES_DOCX = "tables.docx"
 REPLICATION_FILE = "replication"
-# results.* table (or analysis.*) read for each frame the comparison uses
-FRAME_TABLES = {name: f"results.{name}" for name in SOURCE_FRAMES} | {"entropy_weights": "analysis.entropy_weights"}
+
+
+def frame_tables(source_frames) -> dict[str, str]:
+    """results.* table (or analysis.*) read for each frame the comparison uses."""
+    return {name: f"results.{name}" for name in source_frames} | {"entropy_weights": "analysis.entropy_weights"}
 
 
 @asset(key=["reports", "tables_docx"], deps=TABLE_REPORTS, group_name="reporting", kinds={"python"})
@@ -26,7 +29,7 @@ def tables_docx(context: AssetExecutionContext, warehouse: WorkingWarehouse, vin
     """Every paper table (1, 3-14) in paper order in one Word document, reports/tables.docx."""
     with vintage.session(warehouse) as (conn, provenance):
         header = table_provenance(provenance)
-        tables = [build_table(table_id, conn, provenance.vintage_id, header) for table_id in PAPER_TABLES]
+        tables = [build_table(conn, spec, header, provenance.vintage_id) for spec in paper_tables()]
     path = write_docx(tables, settings.reports_dir() / TABLES_DOCX)
     return MaterializeResult(metadata={
         "path": MetadataValue.path(str(path)),
@@ -42,9 +45,12 @@ def tables_docx(context: AssetExecutionContext, warehouse: WorkingWarehouse, vin
 def replication_report(context: AssetExecutionContext, warehouse: WorkingWarehouse, vintage: VintageSelection):
     """Every published cell beside ours (and the planted value on a synthetic vintage), with
     per-table agreement; reports/replication.html (self-contained) and replication.md."""
+    # Imported here: the comparison needs SciPy, which loading the definitions should not pay for.
+    from analysis.replication import SOURCE_FRAMES, compare, render_html, render_markdown, summary_lines
+
     with vintage.session(warehouse) as (conn, provenance):
         frames = {name: conn.execute(f"select * from {table} where vintage_id = ?", [provenance.vintage_id]).df()
-                  for name, table in FRAME_TABLES.items()}
+                  for name, table in frame_tables(SOURCE_FRAMES).items()}
         truth_json = conn.execute("select truth_json from raw.vintages where vintage_id = ?",
                                   [provenance.vintage_id]).fetchone()[0]
     estimands = None

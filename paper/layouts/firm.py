@@ -1,8 +1,8 @@
 """Layouts of the firm-level tables (paper Tables 5-10).
 
-The tidy rows carry column ids that say what each column is (``firm_fe``,
-``l1_ai_stage2``, ``green_path_a`` ...); the layouts number the columns as the paper does
-and pick the rows and statistics each table shows. The paper's values are printed in a
+The tidy rows carry the printed column ids ("(1)", ...; a footer model of column k is
+"(k):<role>", see ``paper.models``); the layouts pick the rows and statistics each table
+shows and move footer models' numbers onto their printed column. The paper's values are printed in a
 note for comparison, never used in any computation (docs/firm_level_tables.md).
 """
 
@@ -11,16 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.paper_models import (
-    CONTROLS,
-    TABLE05,
-    TABLE06_INSTRUMENTS,
-    TABLE06_LEAVE_ONE_OUT_COLUMN,
-    TABLE08_MEDIATORS,
-    TABLE09_REGIONS,
-    TABLE10_SPLITS,
-    TERM_LABELS,
-)
 from analysis.published import SOURCE, published_tables
 from analysis.tables import (
     CoefficientBody,
@@ -32,18 +22,28 @@ from analysis.tables import (
     ValueBody,
     format_number,
 )
-from dagster_project.defs.reporting.layouts import yes_no
+from paper.layouts.core import CLUSTER_NOTE, yes_no
+from paper.models import (
+    CONTROLS,
+    TABLE05,
+    TABLE05_HEADERS,
+    TABLE06_INSTRUMENTS,
+    TABLE06_LEAVE_ONE_OUT_COLUMN,
+    TABLE07_PROPENSITY,
+    TABLE08_MEDIATORS,
+    TABLE09_REGIONS,
+    TABLE10_SPLITS,
+    TERM_LABELS,
+    table06_columns,
+    table08_columns,
+)
 
-CLUSTER_NOTE = "Standard errors clustered by firm in parentheses (reghdfe small-sample conventions)."
 
 
-def _numbered(frame: pd.DataFrame, column_ids: list[str]) -> pd.DataFrame:
-    """Rows of ``column_ids`` only, their column ids replaced by the paper's (1), (2), ...
-    (without table_id, so rows the layout adds beside them are rendered too)."""
-    numbers = {column_id: f"({position})" for position, column_id in enumerate(column_ids, start=1)}
-    kept = frame[frame["column_id"].isin(numbers)].drop(columns="table_id", errors="ignore")
-    kept["column_id"] = kept["column_id"].map(numbers)
-    return kept
+def _printed(frame: pd.DataFrame, column_ids: list[str]) -> pd.DataFrame:
+    """Rows of the printed ``column_ids`` only, without table_id (so rows the layout adds
+    beside them are rendered too)."""
+    return frame[frame["column_id"].isin(column_ids)].drop(columns="table_id", errors="ignore")
 
 
 def _paper_cell(entry: list) -> str:
@@ -70,10 +70,8 @@ def _fe_rows(fixed_effects: dict[str, tuple[str, ...]]) -> tuple[TextRow, ...]:
 
 def table05(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     ids = [spec.column_id for spec in TABLE05]
-    headers = ("Add individual FE", "Add control variables", "Replace the explained variable",
-               "Replace the explanatory variable", "PSM")
-    numbered = {f"({i})": spec for i, spec in enumerate(TABLE05, start=1)}
-    paper = published_tables()["table5_robustness"]
+    numbered = {spec.column_id: spec for spec in TABLE05}
+    paper = published_tables()["table05"]
     paper_values = "; ".join(
         f"({i}) {label} {_paper_cell(entry[term])}"
         for i, (entry, term, label) in enumerate(
@@ -88,11 +86,11 @@ def table05(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
         title="Table 5. Robustness test results",
         columns=tuple(
             TableColumn(column_id, (header, TERM_LABELS[spec.depvar]))
-            for (column_id, spec), header in zip(numbered.items(), headers)
+            for (column_id, spec), header in zip(numbered.items(), TABLE05_HEADERS)
         ),
         body=CoefficientBody(
             terms={term: TERM_LABELS[term] for term in ("ai", "ai_patent", "ai_did", "both", "const")},
-            coefficients=_numbered(coefficients, ids),
+            coefficients=_printed(coefficients, ids),
         ),
         footer=(
             TextRow("Control variables", {column_id: "Yes" for column_id in numbered}),
@@ -100,7 +98,7 @@ def table05(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
             StatRow("Observations", "nobs", ",.0f"),
             StatRow("R-squared", "r2"),
         ),
-        model_stats=_numbered(model_stats, ids),
+        model_stats=_printed(model_stats, ids),
         provenance=provenance,
         notes=(
             CLUSTER_NOTE,
@@ -127,37 +125,40 @@ IV_STAGE2_STATS = {
 
 def table06(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     # The leave-one-out column is there when the asset ran with leave_one_out_column.
+    extended = table06_columns([*TABLE06_INSTRUMENTS, *TABLE06_LEAVE_ONE_OUT_COLUMN])
     instruments = {**TABLE06_INSTRUMENTS, **{k: v for k, v in TABLE06_LEAVE_ONE_OUT_COLUMN.items()
-                                             if (coefficients["column_id"] == f"{k}_stage2").any()}}
-    ids = [f"{instrument}_stage{stage}" for instrument in instruments for stage in (1, 2)]
+                                             if (coefficients["column_id"] == extended[k][1]).any()}}
+    stages = table06_columns(instruments)
+    ids = [column_id for pair in stages.values() for column_id in pair]
+    first_stages = [stage1 for stage1, _ in stages.values()]
     # The first stages each show their own instrument on one "IV" row, as the paper does.
     renamed = coefficients.copy()
-    is_instrument = renamed["term"].isin(list(instruments)) & renamed["column_id"].str.endswith("_stage1")
+    is_instrument = renamed["term"].isin(list(instruments)) & renamed["column_id"].isin(first_stages)
     renamed.loc[is_instrument, "term"] = "iv"
     stats = model_stats.copy()
-    stage1 = stats["column_id"].str.endswith("_stage1")
+    stage1 = stats["column_id"].isin(first_stages)
     shown = (stage1 & ~stats["stat"].isin(list(IV_STAGE2_STATS))) | (
         ~stage1 & ~stats["stat"].isin(list(IV_STAGE1_STATS))
     )
     stats = stats[shown]
-    paper = published_tables()["table6_iv_2sls"]
+    paper = published_tables()["table06"]
     paper_values = "; ".join(
         f"{label}: IV {_paper_cell(paper[label]['stage1_iv'])}, AI {_paper_cell(paper[label]['stage2_AI'])}, "
         f"CD Wald F {paper[label]['cragg_donald_wald_F']:,.1f}"
         for label in TABLE06_INSTRUMENTS.values()
     )
-    leave_one_out = _text(model_stats, "mean_ai_stage2", "leave_one_out") == "True"
+    leave_one_out = _text(model_stats, stages["mean_ai"][1], "leave_one_out") == "True"
     columns = []
     for instrument, label in instruments.items():
-        columns.append(TableColumn(f"({len(columns) + 1})", (label, "Stage 1", "AI")))
-        columns.append(TableColumn(f"({len(columns) + 1})", (label, "Stage 2", "Npro")))
+        columns.append(TableColumn(stages[instrument][0], (label, "Stage 1", "AI")))
+        columns.append(TableColumn(stages[instrument][1], (label, "Stage 2", "Npro")))
     return PaperTable(
         table_id="table06",
         title="Table 6. Endogeneity test results",
         columns=tuple(columns),
         body=CoefficientBody(
             terms={"iv": "IV", "ai": "AI", **{term: TERM_LABELS[term] for term in CONTROLS}},
-            coefficients=_numbered(renamed, ids),
+            coefficients=_printed(renamed, ids),
         ),
         footer=(
             TextRow("Year FE, Province FE", {column.column_id: "Yes" for column in columns}),
@@ -166,7 +167,7 @@ def table06(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
             StatRow("Model F", "model_f", ",.3f"),
             *(StatRow(label, stat, ",.3f") for stat, label in {**IV_STAGE1_STATS, **IV_STAGE2_STATS}.items()),
         ),
-        model_stats=_numbered(stats, ids),
+        model_stats=_printed(stats, ids),
         provenance=provenance,
         notes=(
             "Standard errors clustered by firm in parentheses; year and province effects partialled out as "
@@ -206,11 +207,11 @@ def table07(balance: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableP
         f"{TERM_LABELS[variable]} ({'U' if sample == 'unmatched' else 'M'})"
         for variable, sample in zip(balance["variable"], balance["sample"])
     ]
-    paper = published_tables()["table7_psm_balance"]
+    paper = published_tables()["table07"]
     paper_bias = ", ".join(f"{name} U {paper[name]['U'][2]:.1f} / M {paper[name]['M'][2]:.1f}" for name in paper)
-    counts = {stat: _stat(model_stats, "propensity_model", stat) for stat in
+    counts = {stat: _stat(model_stats, TABLE07_PROPENSITY, stat) for stat in
               ("n_treated", "n_treated_matched", "n_controls_matched", "n_matched_sample")}
-    caliper = _text(model_stats, "propensity_model", "caliper")
+    caliper = _text(model_stats, TABLE07_PROPENSITY, "caliper")
     return PaperTable(
         table_id="table07",
         title="Table 7. Balance test of propensity score matching",
@@ -219,11 +220,11 @@ def table07(balance: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableP
         provenance=provenance,
         stub_header="Variable (U unmatched / M matched)",
         notes=(
-            f"Treatment AI_Did (AI above its sample mean); {_text(model_stats, 'propensity_model', 'model')} "
+            f"Treatment AI_Did (AI above its sample mean); {_text(model_stats, TABLE07_PROPENSITY, 'model')} "
             f"propensity score on the controls; 1:1 nearest neighbour, caliper {caliper}, "
-            f"{'with' if _text(model_stats, 'propensity_model', 'replace') == 'True' else 'without'} replacement, "
-            f"processing order {_text(model_stats, 'propensity_model', 'order')} "
-            f"(seed {format_number(_stat(model_stats, 'propensity_model', 'seed'), '.0f')}).",
+            f"{'with' if _text(model_stats, TABLE07_PROPENSITY, 'replace') == 'True' else 'without'} replacement, "
+            f"processing order {_text(model_stats, TABLE07_PROPENSITY, 'order')} "
+            f"(seed {format_number(_stat(model_stats, TABLE07_PROPENSITY, 'seed'), '.0f')}).",
             f"Matched {format_number(counts['n_treated_matched'], ',.0f')} of "
             f"{format_number(counts['n_treated'], ',.0f')} treated firm-years to "
             f"{format_number(counts['n_controls_matched'], ',.0f')} controls: matched sample of "
@@ -253,14 +254,13 @@ MEDIATION_STATS = {  # footer label -> mediation stat
 
 
 def table08(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
-    mediators = list(TABLE08_MEDIATORS)
-    path_a = [f"{mediator}_path_a" for mediator in mediators]
-    numbered = _numbered(model_stats, path_a)
+    mediators = {mediator: table08_columns(mediator) for mediator in TABLE08_MEDIATORS}
+    path_a = [ids["path_a"] for ids in mediators.values()]
+    printed = _printed(model_stats, path_a)
     extra = []
-    for position, mediator in enumerate(mediators, start=1):
-        mediation = f"{mediator}_mediation"
-        column_id = f"({position})"
-        path_b = coefficients[(coefficients["column_id"] == f"{mediator}_path_b") & (coefficients["term"] == mediator)]
+    for mediator, ids in mediators.items():
+        mediation, column_id = ids["mediation"], ids["path_a"]
+        path_b = coefficients[(coefficients["column_id"] == ids["path_b"]) & (coefficients["term"] == mediator)]
         indirect = coefficients[(coefficients["column_id"] == mediation) & (coefficients["term"] == "indirect_sobel")]
         values = {stat: _stat(model_stats, mediation, stat) for stat, _ in MEDIATION_STATS.values()}
         values["indirect"] = float(indirect["estimate"].iloc[0]) if len(indirect) else np.nan
@@ -269,12 +269,12 @@ def table08(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
             extra.append((column_id, stat, value, None))
         for kind in ("percentile", "bias_corrected"):
             extra.append((column_id, f"ci_{kind}", np.nan, _ci_text(model_stats, mediation, kind)))
-    numbered = pd.concat(
-        [numbered, pd.DataFrame(extra, columns=["column_id", "stat", "value", "text"])], ignore_index=True
+    printed = pd.concat(
+        [printed, pd.DataFrame(extra, columns=["column_id", "stat", "value", "text"])], ignore_index=True
     )
-    n_boot = _stat(model_stats, f"{mediators[0]}_mediation", "n_boot")
-    seed = _stat(model_stats, f"{mediators[0]}_mediation", "seed")
-    paper = published_tables()["table8_mechanism"]
+    first = next(iter(mediators.values()))["mediation"]
+    n_boot, seed = _stat(model_stats, first, "n_boot"), _stat(model_stats, first, "seed")
+    paper = published_tables()["table08"]
     paper_values = "; ".join(
         f"{label} AI {_paper_cell(paper[key]['AI'])}, Sobel z {paper[key]['sobel_z'][0]:.3f}"
         for label, key in zip(TABLE08_MEDIATORS.values(), ("green_innovation", "sa_index_abs", "human_capital"))
@@ -282,15 +282,13 @@ def table08(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
     return PaperTable(
         table_id="table08",
         title="Table 8. Mechanism test results",
-        columns=tuple(
-            TableColumn(f"({position})", (label,)) for position, label in enumerate(TABLE08_MEDIATORS.values(), 1)
-        ),
+        columns=tuple(TableColumn(column_id, (label,)) for column_id, label in zip(path_a, TABLE08_MEDIATORS.values())),
         body=CoefficientBody(
             terms={term: TERM_LABELS[term] for term in ("ai", *CONTROLS, "const")},
-            coefficients=_numbered(coefficients, path_a),
+            coefficients=_printed(coefficients, path_a),
         ),
         footer=(
-            TextRow("Year FE, Province FE", {f"({i})": "Yes" for i in range(1, len(mediators) + 1)}),
+            TextRow("Year FE, Province FE", {column_id: "Yes" for column_id in path_a}),
             StatRow("Observations", "nobs", ",.0f"),
             StatRow("R-squared", "r2"),
             StatRow("Mediator in the Npro equation (b)", "path_b", ".4f"),
@@ -298,7 +296,7 @@ def table08(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
             StatRow("Bootstrap 95% CI, percentile", "ci_percentile"),
             StatRow("Bootstrap 95% CI, bias-corrected", "ci_bias_corrected"),
         ),
-        model_stats=numbered,
+        model_stats=printed,
         provenance=provenance,
         notes=(
             CLUSTER_NOTE,
@@ -314,25 +312,25 @@ def table08(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
 def _subsample_table(
     table_id: str,
     title: str,
-    column_ids: list[str],
-    labels: list[str],
+    labels: dict[str, str],
     coefficients: pd.DataFrame,
     model_stats: pd.DataFrame,
     provenance: TableProvenance,
     extra_footer: tuple = (),
     notes: tuple[str, ...] = (),
 ) -> PaperTable:
-    numbered_ids = [f"({position})" for position in range(1, len(column_ids) + 1)]
+    """A table of the benchmark model in subsamples; ``labels``: printed column id -> heading."""
+    column_ids = list(labels)
     return PaperTable(
         table_id=table_id,
         title=title,
-        columns=tuple(TableColumn(column_id, (label, "Npro")) for column_id, label in zip(numbered_ids, labels)),
+        columns=tuple(TableColumn(column_id, (label, "Npro")) for column_id, label in labels.items()),
         body=CoefficientBody(
             terms={term: TERM_LABELS[term] for term in ("ai", *CONTROLS, "const")},
-            coefficients=_numbered(coefficients, column_ids),
+            coefficients=_printed(coefficients, column_ids),
         ),
         footer=(
-            TextRow("Year FE, Province FE", {column_id: "Yes" for column_id in numbered_ids}),
+            TextRow("Year FE, Province FE", {column_id: "Yes" for column_id in column_ids}),
             StatRow("Observations", "nobs", ",.0f"),
             StatRow("R-squared", "r2"),
             *extra_footer,
@@ -344,12 +342,12 @@ def _subsample_table(
 
 
 def table09(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
-    paper = published_tables()["table9_region"]
-    paper_values = "; ".join(f"{region} {_paper_cell(paper[region]['AI'])}" for region in TABLE09_REGIONS)
+    paper = published_tables()["table09"]
+    paper_values = "; ".join(f"{region} {_paper_cell(paper[region]['AI'])}" for region in TABLE09_REGIONS.values())
     return _subsample_table(
-        "table09", "Table 9. Regional heterogeneity", list(TABLE09_REGIONS),
-        [region.capitalize() for region in TABLE09_REGIONS], coefficients,
-        _numbered(model_stats, list(TABLE09_REGIONS)), provenance,
+        "table09", "Table 9. Regional heterogeneity",
+        {column_id: region.capitalize() for column_id, region in TABLE09_REGIONS.items()}, coefficients,
+        _printed(model_stats, list(TABLE09_REGIONS)), provenance,
         notes=(
             "Subsamples by the NBS three-belt region of the firm's province; the model of Table 4 column (3).",
             f"Paper's AI coefficients for comparison: {paper_values} ({SOURCE}).",
@@ -357,37 +355,31 @@ def table09(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
     )
 
 
-TABLE10_LABELS = {
-    "heavy_polluting": "Heavy polluting",
-    "non_heavy_polluting": "Non-heavy polluting",
-    "high_tech": "High-tech",
-    "low_tech": "Low-tech",
-}
-
-
 def table10(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     # Paper order: heavy, non-heavy, high-tech, low-tech. Each difference sits under the first
     # column of its pair.
-    column_ids = ["heavy_polluting", "non_heavy_polluting", "high_tech", "low_tech"]
-    stats = _numbered(model_stats, column_ids)
+    labels = dict(sorted(
+        (column_id, label) for split in TABLE10_SPLITS.values()
+        for column_id, label in ((split.group1_column, split.group1_label), (split.group0_column, split.group0_label))
+    ))
+    stats = _printed(model_stats, list(labels))
     differences = []
-    for split, (_, group0, group1) in TABLE10_SPLITS.items():
-        first = f"({min(column_ids.index(group0), column_ids.index(group1)) + 1})"
-        source = f"{split}_difference"
+    for split in TABLE10_SPLITS.values():
+        first = min(split.group0_column, split.group1_column)
         for stat in ("observed_difference", "p_value", "p_value_two_sided"):
-            differences.append((first, stat, _stat(model_stats, source, stat), None))
+            differences.append((first, stat, _stat(model_stats, split.difference_column, stat), None))
     stats = pd.concat([stats, pd.DataFrame(differences, columns=["column_id", "stat", "value", "text"])],
                       ignore_index=True)
-    source = f"{next(iter(TABLE10_SPLITS))}_difference"
+    source = next(iter(TABLE10_SPLITS.values())).difference_column
     n_draws, seed = _stat(model_stats, source, "n_draws"), _stat(model_stats, source, "seed")
     unit = _text(model_stats, source, "permutation_unit")
-    paper = published_tables()["table10_industry"]
-    paper_values = "; ".join(f"{TABLE10_LABELS[c]} {_paper_cell(paper[c]['AI'])}" for c in column_ids) + (
+    paper = published_tables()["table10"]
+    paper_keys = {"(1)": "heavy_polluting", "(2)": "non_heavy_polluting", "(3)": "high_tech", "(4)": "low_tech"}
+    paper_values = "; ".join(f"{labels[c]} {_paper_cell(paper[key]['AI'])}" for c, key in paper_keys.items()) + (
         f"; differences {paper['difference_pollution'][0]:.3f} (pollution), {paper['difference_tech'][0]:.3f} (tech)"
     )
     return _subsample_table(
-        "table10", "Table 10. Industry heterogeneity", column_ids, [TABLE10_LABELS[c] for c in column_ids],
-        coefficients, stats, provenance,
+        "table10", "Table 10. Industry heterogeneity", labels, coefficients, stats, provenance,
         extra_footer=(
             StatRow("Difference b0 - b1 (AI)", "observed_difference"),
             StatRow("Empirical p-value (bdiff)", "p_value"),

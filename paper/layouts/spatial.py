@@ -13,20 +13,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.paper_models import SPATIAL_REGRESSORS, TABLE13_GMM, TERM_LABELS, WEIGHT_MATRICES
 from analysis.published import SOURCE, published_tables
 from analysis.spatial_panel import EFFECT_KINDS, LAG_PREFIX
 from analysis.tables import (
     CoefficientBody,
     PaperTable,
     StatRow,
+    SYNTHETIC_BANNER,
     TableColumn,
     TableProvenance,
     TextRow,
     ValueBody,
     format_estimate,
 )
-from dagster_project.defs.reporting.layouts import yes_no
+from paper.layouts.core import yes_no
+from paper.models import MATRIX_BLOCKS, SPATIAL_REGRESSORS, TABLE13_GMM, TABLE13_SDM, TERM_LABELS, WEIGHT_MATRICES
+from paper.spatial import TABLE14_COLUMNS
 
 SE_NOTE = "Standard errors in parentheses throughout (the paper prints p-values or z statistics in some cells)."
 MORAN_COLUMNS = {  # column id -> (results.moran column, number format)
@@ -48,11 +50,9 @@ TEST_LABELS = {  # results.specification_tests test -> the paper's row label
     "wald_error": "Wald Err",
     "hausman": "Hausman",
 }
+MATRIX_HEADINGS = {"adjacency": "0-1 adjacency", "distance": "Distance"}
 SDM_HEADERS = {  # Table 13 SDM column id -> header lines
-    "(1)": ("SDM", "0-1 adjacency", "Lee-Yu"),
-    "(2)": ("SDM", "Distance", "Lee-Yu"),
-    "(4)": ("SDM", "0-1 adjacency", "direct"),
-    "(5)": ("SDM", "Distance", "direct"),
+    spec.column_id: ("SDM", MATRIX_HEADINGS[spec.matrix], "Lee-Yu" if spec.lee_yu else "direct") for spec in TABLE13_SDM
 }
 EFFECT_LABELS = {"direct": "Direct effect", "indirect": "Indirect effect", "total": "Total effect"}
 
@@ -75,7 +75,7 @@ def table11(moran: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     cells["year"] = moran["fiscal_year"].astype(str)
     cells["matrix_name"] = moran["matrix_name"]
     values = _matrix_panels(cells, "year")
-    paper = published_tables()["table11_morans_i"]
+    paper = published_tables()["table11"]
     permutations = int(moran["permutations"].iloc[0])
     return PaperTable(
         table_id="table11",
@@ -98,7 +98,7 @@ def table11(moran: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
 def table12(tests: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     rows = []
     for matrix in WEIGHT_MATRICES:
-        block = tests[tests["column_id"] == matrix].set_index("test")
+        block = tests[tests["column_id"] == MATRIX_BLOCKS[matrix]].set_index("test")
         rows.append(pd.DataFrame({
             f"{matrix}:statistic": [format_estimate(block.loc[t, "statistic"], block.loc[t, "p_value"])
                                     for t in TEST_LABELS],
@@ -112,7 +112,7 @@ def table12(tests: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     values = values.rename(columns=numbered)
     columns = [TableColumn(numbered[key], lines) for key, lines in headers.items()]
     df_columns = {numbered[key] for key in headers if key.endswith(":df")}
-    paper = published_tables()["table12_model_selection"]
+    paper = published_tables()["table12"]
     return PaperTable(
         table_id="table12",
         title="Table 12. Model selection test results",
@@ -147,7 +147,7 @@ def table13(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
     headers = {**SDM_HEADERS, **gmm_headers}
     columns = tuple(TableColumn(column_id, headers[column_id]) for column_id in sorted(headers))
     sdm, gmm = list(SDM_HEADERS), list(gmm_headers)
-    paper = published_tables()["table13_sdm_gmm"]
+    paper = published_tables()["table13"]
     return PaperTable(
         table_id="table13",
         title="Table 13. Spatial Durbin model and dynamic panel GMM estimates",
@@ -185,26 +185,21 @@ def table13(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: T
     )
 
 
-TABLE14_COLUMNS = {f"{matrix}:{effect}": f"({k})" for k, (matrix, effect) in enumerate(
-    ((m, e) for m in WEIGHT_MATRICES for e in EFFECT_KINDS), start=1)}
-"""results.model_stats column id "<matrix>:<effect>" -> printed column "(1)".."(6)"."""
-
-
 def effects_coefficients(effects: pd.DataFrame, method: str = "simulation") -> pd.DataFrame:
     """results.spatial_effects rows of one inference method as a tidy coefficient frame
     with the printed column ids of Table 14."""
     rows = effects[effects["method"] == method]
-    return rows.assign(column_id=(rows["matrix_name"] + ":" + rows["effect"]).map(TABLE14_COLUMNS))[
+    column_ids = [TABLE14_COLUMNS[key] for key in zip(rows["matrix_name"], rows["effect"])]
+    return rows.assign(column_id=column_ids)[
         ["column_id", "term", "estimate", "std_error", "p_value"]]
 
 
 def table14(effects: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
-    columns = tuple(TableColumn(TABLE14_COLUMNS[f"{matrix}:{effect}"], (label, EFFECT_LABELS[effect]))
+    columns = tuple(TableColumn(TABLE14_COLUMNS[(matrix, effect)], (label, EFFECT_LABELS[effect]))
                     for matrix, label in WEIGHT_MATRICES.items() for effect in EFFECT_KINDS)
-    model_stats = model_stats.assign(column_id=model_stats["column_id"].map(TABLE14_COLUMNS))
     delta = effects_coefficients(effects, "delta").set_index(["column_id", "term"])["std_error"]
     draws = int(model_stats.loc[model_stats["stat"] == "n_draws", "value"].iloc[0])
-    paper = published_tables()["table14_effects"]["adjacency"]
+    paper = published_tables()["table14"]["adjacency"]
     return PaperTable(
         table_id="table14",
         title="Table 14. Direct, indirect and total effects of AI on new quality productivity",
@@ -267,7 +262,7 @@ def figure02(scatter: pd.DataFrame, moran_i: dict[int, float], provenance: Table
         axis.set_title(f"({letter}) Local Moran's I scatter plot of Npro, {year}")
         legend = axis.legend(loc="lower center", fontsize=8)
         labels.append((axis, points, [*corners, legend]))
-    banner = "SYNTHETIC DATA - " if provenance.is_synthetic else ""
+    banner = f"{SYNTHETIC_BANNER} - " if provenance.is_synthetic else ""
     figure.suptitle(f"Figure 2. Moran scatter plots of provincial new quality productivity\n{banner}"
                     f"{provenance.line()}", fontsize=10)
     figure.tight_layout()

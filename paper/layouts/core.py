@@ -1,15 +1,17 @@
-"""How each paper table is laid out: titles, column headers, footers and notes.
+"""Layouts of Tables 1, 3 and 4: titles, column headers, footers and notes (the firm-level
+Tables 5-10 are in ``paper.layouts.firm``, the spatial and dynamic 11-14 in ``paper.layouts.spatial``).
 
-The numbers come from the tidy ``results`` tables of the warehouse; the renderer is
+The numbers come from the tidy ``results`` tables of the warehouse, as frames; the renderer is
 ``analysis.tables``. The paper's own value of the headline coefficient is printed in a
 note for comparison, never used in any computation.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import pandas as pd
 
-from analysis.paper_models import CONTROLS, DESCRIPTIVE_VARIABLES, TABLE04, TERM_LABELS
 from analysis.published import SOURCE, published_tables
 from analysis.tables import (
     CoefficientBody,
@@ -20,6 +22,7 @@ from analysis.tables import (
     TextRow,
     ValueBody,
 )
+from paper.models import CONTROLS, DESCRIPTIVE_VARIABLES, TABLE04, TERM_LABELS, ModelSpec
 
 DESCRIPTIVE_COLUMNS = {"n": ("N", ",.0f"), "mean": ("Mean", ".3f"), "sd": ("Sd", ".3f"),
                        "min": ("Min", ".3f"), "p50": ("P50", ".3f"), "max": ("Max", ".3f")}
@@ -37,7 +40,7 @@ def table01(weights: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
     """The indicator system: dimension, definition, direction, our entropy weight and the paper's."""
     ours = weights.set_index("indicator")
     rows = {}
-    for dimension, indicators in published_tables()["table1_entropy_weights"].items():
+    for dimension, indicators in published_tables()["table01"].items():
         for indicator, spec in indicators.items():
             rows[indicator] = {
                 "Dimension": TABLE01_DIMENSIONS[dimension],
@@ -80,27 +83,50 @@ def table03(descriptives: pd.DataFrame, provenance: TableProvenance) -> PaperTab
     )
 
 
-def table04(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
-    terms = {term: TERM_LABELS[term] for term in ("ai", *CONTROLS, "const")}
-    paper = published_tables()["table4_benchmark"]
-    paper_ai = ", ".join(
-        f"({i}) {paper[f'col{i}']['AI'][0]:.3f} ({paper[f'col{i}']['AI'][1]:.3f})" for i in (1, 2, 3)
-    )
+CLUSTER_NOTE = "Standard errors clustered by firm in parentheses (reghdfe small-sample conventions)."
+FIXED_EFFECT_ROWS = {"stock_code": "Id FE", "fiscal_year": "Year FE", "province_code": "Province FE"}
+
+
+def regression_table(table_id: str, title: str, models: Sequence[ModelSpec], terms: Sequence[str],
+                     coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance,
+                     notes: Sequence[str] = ()) -> PaperTable:
+    """A table whose printed columns are ``models`` (one ``ModelSpec`` each): the outcome as
+    header, ``terms`` as rows, a Yes/No row per fixed effect any model absorbs, N and R-squared."""
+    absorbed = [fe for fe in FIXED_EFFECT_ROWS if any(fe in spec.fixed_effects for spec in models)]
     return PaperTable(
-        table_id="table04",
-        title="Table 4. Benchmark regression results",
-        columns=tuple(TableColumn(spec.column_id, (TERM_LABELS[spec.depvar],)) for spec in TABLE04),
-        body=CoefficientBody(terms=terms, coefficients=coefficients),
+        table_id=table_id,
+        title=title,
+        columns=tuple(TableColumn(spec.column_id, (TERM_LABELS[spec.depvar],)) for spec in models),
+        body=CoefficientBody(terms={term: TERM_LABELS[term] for term in terms}, coefficients=coefficients),
         footer=(
-            TextRow("Year FE", {s.column_id: yes_no("fiscal_year" in s.fixed_effects) for s in TABLE04}),
-            TextRow("Province FE", {s.column_id: yes_no("province_code" in s.fixed_effects) for s in TABLE04}),
+            *(TextRow(FIXED_EFFECT_ROWS[fe], {s.column_id: yes_no(fe in s.fixed_effects) for s in models})
+              for fe in absorbed),
             StatRow("Observations", "nobs", ",.0f"),
             StatRow("R-squared", "r2"),
         ),
         model_stats=model_stats,
         provenance=provenance,
-        notes=(
-            "Standard errors clustered by firm in parentheses (reghdfe small-sample conventions).",
-            f"Paper's AI coefficients for comparison: {paper_ai} ({SOURCE}).",
-        ),
+        notes=(CLUSTER_NOTE, *notes),
+    )
+
+
+def regression_layout(table_id: str, title: str, models: Sequence[ModelSpec], terms: Sequence[str],
+                      notes: Sequence[str] = ()):
+    """The layout of a new table of ``models`` (``regression_table``), for a spec's ``layout``."""
+
+    def layout(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
+        return regression_table(table_id, title, models, terms, coefficients, model_stats, provenance, notes)
+
+    return layout
+
+
+def table04(coefficients: pd.DataFrame, model_stats: pd.DataFrame, provenance: TableProvenance) -> PaperTable:
+    paper = published_tables()["table04"]
+    paper_ai = ", ".join(
+        f"({i}) {paper[f'col{i}']['AI'][0]:.3f} ({paper[f'col{i}']['AI'][1]:.3f})" for i in (1, 2, 3)
+    )
+    return regression_table(
+        "table04", "Table 4. Benchmark regression results", TABLE04, ("ai", *CONTROLS, "const"),
+        coefficients, model_stats, provenance,
+        notes=(f"Paper's AI coefficients for comparison: {paper_ai} ({SOURCE}).",),
     )

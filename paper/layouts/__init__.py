@@ -1,0 +1,1 @@
+"""How each paper table is printed: frames of tidy results in, an ``analysis.tables.PaperTable`` out."""
