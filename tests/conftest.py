@@ -41,6 +41,12 @@ def pytest_configure(config: pytest.Config) -> None:
         home = ROOT / ".dagster_home" / f"pytest-{worker}"
         home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(home)
+    elif getattr(config.option, "numprocesses", 0):
+        # Before the workers start: the dbt manifest is parsed here, once, so that no two
+        # workers parse a missing or stale project into the same target folder at once.
+        from dagster_project.defs.transform.assets import ensure_manifest
+
+        ensure_manifest()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
