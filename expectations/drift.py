@@ -103,7 +103,11 @@ def drift_frame(conn: duckdb.DuckDBPyConnection, table: str, facts: VintageFacts
     previous_id = facts.previous_vintage_id
     last_year = facts.previous_max_year.get(table)
     parts = [_stats_sql(table, stratum, expression, last_year) for stratum, expression in STRATA[table].items()]
-    stats = conn.execute(" union all by name ".join(parts),
+    # In stratum order (kinds as STRATA lists them, values sorted), so that the examples a failure
+    # quotes are the same on every run: DuckDB's threads return groups in any order.
+    kinds = ", ".join(f"'{stratum}'" for stratum in STRATA[table])
+    stats = conn.execute(f"select * from ({' union all by name '.join(parts)}) "
+                         f"order by list_position([{kinds}], kind), value nulls last, vintage_id",
                          {"current": facts.vintage_id, "previous": previous_id}).df()
     stats["stratum"] = stats["kind"] + "=" + stats["value"].fillna("NULL")
     current = stats[stats["vintage_id"] == facts.vintage_id].set_index("stratum")

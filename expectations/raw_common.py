@@ -1,4 +1,4 @@
-"""What every raw-table suite shares: the vintage's facts and the rule builders used by several tables.
+"""What every raw-table suite shares: the vintage's facts, how its rows are read, the patterns of its text rules.
 
 A raw suite validates ``raw.<table> where vintage_id = <the run's vintage>``. Rules that
 need context beyond the rows (the vintage's date, the previous vintage's row counts and
@@ -21,11 +21,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from nqp_core.vintages import previous_vintage
-from nqp_core.contract import RawTable
-from nqp_core.reference import load_reference_data
-from expectations.config import QualityTolerances
 
 # Lineage columns the loader adds; examples quote source_file and source_row so a reader
 # can open the delivered file at the offending line.
@@ -46,12 +44,6 @@ MOJIBAKE_PATTERN = (
     "\ufffd|[\u00c0-\u00ef][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
     "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
-
-# Lower bounds of dates (docs/data_quality.md): the Shanghai exchange opened in December 1990;
-# the PRC Patent Law took effect on 1 April 1985; no listed company was incorporated before 1900.
-EARLIEST_LISTING = date(1990, 12, 1)
-EARLIEST_PATENT_APPLICATION = date(1985, 4, 1)
-EARLIEST_INCORPORATION = date(1900, 1, 1)
 
 _VINTAGE_DATE = re.compile(r"^(\d{4})-(\d{2})")
 
@@ -127,6 +119,21 @@ def collect_facts(conn: duckdb.DuckDBPyConnection, vintage_id: str) -> VintageFa
     )
 
 
+# The dates datetime64[ns] can hold (pandas.Timestamp.min and .max, to the day).
+_NANOSECOND_DATES = (date(1677, 9, 22), date(2262, 4, 11))
+
+
+def _as_nanoseconds(column: pa.ChunkedArray) -> bool:
+    """Whether to read a date column as datetime64[ns]: GX compares those vectorised, while pandas'
+    default for Arrow dates, datetime64[ms], sends each value through Python (2 s on the dates of
+    ~720,000 patents). A date beyond the nanosecond range (year 2262 and later) keeps the default."""
+    if not pa.types.is_date(column.type):
+        return False
+    bounds = pc.min_max(column)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    return low is None or (_NANOSECOND_DATES[0] <= low and high <= _NANOSECOND_DATES[1])
+
+
 def read_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
     """Rows of a query as a DataFrame with Arrow-backed strings and datetime64 dates.
 
@@ -135,91 +142,10 @@ def read_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.Da
     """
     with conn.cursor() as cursor:  # a fresh cursor: the relation API refuses a connection with a pending result
         table = cursor.sql(sql, params=params).to_arrow_table()
+    table = table.cast(pa.schema([
+        field.with_type(pa.timestamp("ns")) if _as_nanoseconds(table[field.name]) else field for field in table.schema
+    ]))
     return table.to_pandas(
         date_as_object=False,
         types_mapper=lambda arrow_type: pd.StringDtype("pyarrow") if pa.types.is_string(arrow_type) else None,
     )
-
-
-def known_province_codes() -> list[str]:
-    return list(load_reference_data().province_codes)
-
-
-def known_industry_codes() -> list[str]:
-    return list(load_reference_data().industry_codes)
-
-
-def add_contract_rules(suite, table: RawTable) -> None:
-    """Columns exactly the contract's plus lineage; key unique; required columns not null; a non-empty table."""
-    import great_expectations as gx
-
-    expect = gx.expectations
-    suite.add_expectation(expect.ExpectTableColumnsToMatchSet(column_set=[*table.column_names, *LINEAGE], exact_match=False))
-    suite.add_expectation(expect.ExpectTableRowCountToBeBetween(min_value=1))
-    if len(table.key) == 1:
-        suite.add_expectation(expect.ExpectColumnValuesToBeUnique(column=table.key[0]))
-    else:
-        suite.add_expectation(expect.ExpectCompoundColumnsToBeUnique(column_list=list(table.key)))
-    for column in table.columns:
-        if not column.nullable:
-            suite.add_expectation(expect.ExpectColumnValuesToNotBeNull(column=column.name))
-
-
-def add_row_count_rule(suite, table: RawTable, facts: VintageFacts, tolerances: QualityTolerances) -> None:
-    """Rows within [min_ratio, max_ratio] x the previous vintage's rows; nothing to compare on a first vintage."""
-    import great_expectations as gx
-
-    previous = facts.previous_row_counts.get(table.name)
-    if not previous:
-        return
-    suite.add_expectation(
-        gx.expectations.ExpectTableRowCountToBeBetween(
-            min_value=int(previous * tolerances.row_count_min_ratio),
-            max_value=int(previous * tolerances.row_count_max_ratio) + 1,
-            meta={"rule": "row_count_vs_previous_vintage", "previous_vintage": facts.previous_vintage_id,
-                  "previous_rows": previous},
-        )
-    )
-
-
-def add_year_coverage_rule(suite, table: RawTable, column: str, first_year: int, facts: VintageFacts) -> None:
-    """Every year from the contract's first year to the last one covered (here or in the previous vintage) is present."""
-    import great_expectations as gx
-
-    last = max(facts.max_year.get(table.name, first_year), facts.previous_max_year.get(table.name, first_year))
-    suite.add_expectation(
-        gx.expectations.ExpectColumnDistinctValuesToContainSet(column=column, value_set=list(range(first_year, last + 1)))
-    )
-
-
-def add_firm_year_rules(
-    suite, table: RawTable, first_year: int, facts: VintageFacts, tolerances: QualityTolerances
-) -> None:
-    """Firm-year tables: stock code well formed and a firm of this vintage, no future year, no year missing."""
-    import great_expectations as gx
-
-    add_stock_code_rules(suite, facts=facts)
-    suite.add_expectation(
-        gx.expectations.ExpectColumnValuesToBeBetween(
-            column="fiscal_year", min_value=first_year, max_value=facts.last_statement_year
-        )
-    )
-    add_year_coverage_rule(suite, table, "fiscal_year", first_year, facts)
-    add_row_count_rule(suite, table, facts, tolerances)
-
-
-def add_stock_code_rules(suite, column: str = "stock_code", facts: VintageFacts | None = None) -> None:
-    """Six digits with an A-share board prefix; when ``facts`` is given, also a firm of this vintage's firms file."""
-    import great_expectations as gx
-
-    suite.add_expectation(gx.expectations.ExpectColumnValuesToMatchRegex(column=column, regex=STOCK_CODE_PATTERN))
-    if facts is not None:
-        suite.add_expectation(gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=list(facts.firm_codes)))
-
-
-def add_text_rules(suite, columns: tuple[str, ...]) -> None:
-    """Text decoded as UTF-8 (no replacement characters) and not double-decoded (no Latin-1 mojibake)."""
-    from expectations.custom import ExpectStringColumnValuesToNotMatchRegex
-
-    for column in columns:
-        suite.add_expectation(ExpectStringColumnValuesToNotMatchRegex(column=column, regex=MOJIBAKE_PATTERN))

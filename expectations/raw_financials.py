@@ -1,25 +1,18 @@
-"""Suite for ``raw.financials``: consolidated statements, one row per firm and fiscal year."""
+"""The rules of ``raw.financials`` beyond its columns' own (``expectations/raw_rules.py``), and its batch.
+
+Consolidated statements, one row per firm and fiscal year: the balance-sheet identity, the
+R&D breakdown, the unit of each amount against the firm's scale, disclosure, and revisions
+against the previous vintage (read beside each row by :func:`batch`).
+"""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
-from nqp_core.contract import FINANCIALS
 from expectations.config import QualityTolerances
-from expectations.raw_common import VintageFacts, add_contract_rules, add_firm_year_rules, read_frame
+from expectations.raw_common import VintageFacts, read_frame
 
-TABLE = FINANCIALS
-FIRST_YEAR = 2014  # statements start a year before the sample so 2015 has lagged assets (docs/raw_data.md)
-
-# Amounts that cannot be negative. Left out on purpose: total_equity (insolvent firms),
-# net_profit (losses) and impairment_provisions (reversals are booked as negative charges).
-NON_NEGATIVE = (
-    "total_assets", "total_liabilities", "operating_income", "fixed_assets", "intangible_assets",
-    "operating_cash_outflows", "cash_paid_goods_services", "cash_paid_employees", "depreciation_fixed_assets",
-    "amortization_intangibles", "rd_expense", "rd_salaries", "rd_depreciation_amortization", "rd_lease",
-    "rd_direct_inputs", "employees", "rd_staff", "bachelor_staff",
-)
 RD_COMPONENTS = ("rd_salaries", "rd_depreciation_amortization", "rd_lease", "rd_direct_inputs")
 # Amounts compared with the previous vintage: large, always positive, restated only by real revisions.
 REVISION_COLUMNS = ("total_assets", "operating_income")
@@ -87,41 +80,32 @@ def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
     )
 
 
-def suite(facts: VintageFacts, tolerances: QualityTolerances):
+def rules(facts: VintageFacts, tolerances: QualityTolerances) -> list:
     import great_expectations as gx
 
     from expectations.custom import ExpectColumnPairValuesToBeWithinRelativeDistance, ExpectColumnPartsToSumToTotal
 
     expect = gx.expectations
-    built = gx.ExpectationSuite(name="raw_financials")
-    add_contract_rules(built, TABLE)
-    add_firm_year_rules(built, TABLE, FIRST_YEAR, facts, tolerances)
-    for column in NON_NEGATIVE:
-        built.add_expectation(expect.ExpectColumnValuesToBeBetween(column=column, min_value=0))
-    built.add_expectation(
+    built = [
         ExpectColumnPartsToSumToTotal(
             column_list=["total_liabilities", "total_equity", "total_assets"],
             relative_tolerance=tolerances.identity_relative_tolerance,
-        )
-    )
-    built.add_expectation(
+        ),
         ExpectColumnPartsToSumToTotal(
             column_list=[*RD_COMPONENTS, "rd_expense"],
             relative_tolerance=tolerances.rd_components_relative_tolerance,
             allow_shortfall=True,
-        )
-    )
-    # Unit plausibility: a vintage delivered in 10k yuan (or fen) moves the median by orders of magnitude.
-    built.add_expectation(
+        ),
+        # Unit plausibility: a vintage delivered in 10k yuan (or fen) moves the median by orders of magnitude.
         expect.ExpectColumnMedianToBeBetween(
             column="total_assets",
             min_value=tolerances.min_median_total_assets,
             max_value=tolerances.max_median_total_assets,
-        )
-    )
+        ),
+    ]
     band = tolerances.unit_ratio_band
     for column, (scale, typical) in UNIT_SCALES.items():
-        built.add_expectation(
+        built.append(
             expect.ExpectColumnMedianToBeBetween(
                 column=unit_ratio_column(column), min_value=typical / band, max_value=typical * band,
                 meta={"why": f"median |{column}| / {scale} far from its typical {typical:g}: {column} looks "
@@ -129,20 +113,14 @@ def suite(facts: VintageFacts, tolerances: QualityTolerances):
                              f"x10^-3 for 1k yuan)"},
             )
         )
-    for staff in ("rd_staff", "bachelor_staff"):
-        built.add_expectation(
-            expect.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="employees", column_B=staff, or_equal=True, ignore_row_if="either_value_is_missing"
-            )
-        )
-    built.add_expectation(
+    built.append(
         expect.ExpectColumnProportionOfNonNullValuesToBeBetween(
             column="bachelor_staff", min_value=tolerances.min_bachelor_disclosure_share
         )
     )
     if facts.previous_vintage_id is not None:
         for column in REVISION_COLUMNS:
-            built.add_expectation(
+            built.append(
                 ExpectColumnPairValuesToBeWithinRelativeDistance(
                     column_A=column,
                     column_B=previous_column(column),

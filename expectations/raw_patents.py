@@ -1,4 +1,10 @@
-"""Suite for ``raw.patents``: CNIPA applications, one row per application number."""
+"""The rules of ``raw.patents`` beyond its columns' own (``expectations/raw_rules.py``), its batch, its AI measures.
+
+CNIPA applications, one row per application number. The row rules GX would pay for per
+value (list formats, duplicates by content, script and language of the texts, whether an
+applicant maps to a listed firm) are judged in DuckDB by :func:`batch`, one column each,
+and validated by one expectation per column.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +15,11 @@ import re
 import duckdb
 import pandas as pd
 
-from nqp_core.contract import PATENT_TYPES, PATENTS
 from nqp_core.settings import SEEDS_DIR
 from expectations.config import QualityTolerances
-from expectations.raw_common import (
-    EARLIEST_PATENT_APPLICATION,
-    VintageFacts,
-    add_contract_rules,
-    add_row_count_rule,
-    add_text_rules,
-    add_year_coverage_rule,
-    read_frame,
-)
+from expectations.raw_common import VintageFacts, read_frame
+from expectations.raw_rules import IPC_PATTERN
 
-TABLE = PATENTS
-FIRST_YEAR = 2013  # two years before the sample, for lagged counts (docs/raw_data.md)
-# 'CN' + filing year + type digit (1 invention, 2 utility model, 3 design, 8/9 PCT) + seven-digit
-# serial + '.' + check character: the 12-digit format CNIPA uses since 2003.
-APPLICATION_NUMBER_PATTERN = r"^CN(?:19|20)\d{2}[1-9]\d{7}\.[0-9X]$"
-IPC_PATTERN = r"^[A-H]\d{2}[A-Z] \d{1,4}/\d{1,6}$"  # 'G06N 3/08' (docs/raw_data.md)
 _IPC_CODE = IPC_PATTERN.strip("^$")
 # All codes, ';'-separated: an upper-case 'G06N 3/08' each, so the AI and green IPC groups match.
 IPC_LIST_PATTERN = rf"^{_IPC_CODE}(?:;{_IPC_CODE})*$"
@@ -163,67 +155,41 @@ def batch(conn: duckdb.DuckDBPyConnection, facts: VintageFacts) -> pd.DataFrame:
     )
 
 
-def suite(facts: VintageFacts, tolerances: QualityTolerances):
+def rules(facts: VintageFacts, tolerances: QualityTolerances) -> list:
     import great_expectations as gx
 
     expect = gx.expectations
-    built = gx.ExpectationSuite(name="raw_patents")
-    add_contract_rules(built, TABLE)
-    add_row_count_rule(built, TABLE, facts, tolerances)
-    built.add_expectation(
-        expect.ExpectColumnValuesToMatchRegex(column="application_number", regex=APPLICATION_NUMBER_PATTERN)
-    )
-    built.add_expectation(expect.ExpectColumnValuesToBeInSet(column="patent_type", value_set=list(PATENT_TYPES)))
-    built.add_expectation(expect.ExpectColumnValuesToMatchRegex(column="main_ipc", regex=IPC_PATTERN))
-    built.add_expectation(
-        expect.ExpectColumnValuesToBeBetween(
-            column="application_date",
-            min_value=pd.Timestamp(EARLIEST_PATENT_APPLICATION),
-            max_value=pd.Timestamp(facts.reference_date),
-        )
-    )
-    built.add_expectation(
+    return [
         expect.ExpectColumnValuesToBeNull(
             column="patent_text_issue",
             meta={"rule": "patent_list_format",
                   "why": "ipc_codes must be upper-case 'G06N 3/08' codes separated by ';' (or no AI or green IPC "
                          "group can match them), applicants separated by the ASCII ';' only"},
-        )
-    )
-    # The same application delivered twice under two numbers (a renumbered re-export). The
-    # type and date are part of the content: a firm may file an invention and a utility
-    # model with one text on one day, and refile a text a year later. A few true twins
-    # remain (divisional applications keep their parent's date and often its text).
-    built.add_expectation(
+        ),
+        # The same application delivered twice under two numbers (a renumbered re-export). The
+        # type and date are part of the content: a firm may file an invention and a utility
+        # model with one text on one day, and refile a text a year later. A few true twins
+        # remain (divisional applications keep their parent's date and often its text).
         expect.ExpectColumnValuesToBeInSet(
             column="is_content_duplicate", value_set=[False], mostly=1 - tolerances.max_content_duplicate_patent_share,
             meta={"rule": "content_duplicate_patents",
                   "why": "another application has the same title, abstract, applicants, type and date under a "
                          "different application number"},
-        )
-    )
-    built.add_expectation(
+        ),
         expect.ExpectColumnMeanToBeBetween(
             column="in_traditional_script", max_value=tolerances.max_traditional_script_share,
             meta={"rule": "patent_text_script",
                   "why": "share of patents whose title or abstract holds traditional-only characters (OpenCC t2s): "
                          "texts in traditional script match no keyword of the simplified AI dictionary"},
-        )
-    )
-    built.add_expectation(
+        ),
         expect.ExpectColumnMeanToBeBetween(
             column="title_without_chinese", max_value=tolerances.max_title_without_chinese_share,
             meta={"rule": "patent_text_language",
                   "why": "share of titles without a single Chinese character: a translated (English) or garbled "
                          "export, which the Chinese AI dictionary cannot classify"},
-        )
-    )
-    add_year_coverage_rule(built, TABLE, "application_year", FIRST_YEAR, facts)
-    add_text_rules(built, ("title", "abstract", "applicants"))
-    built.add_expectation(
+        ),
         expect.ExpectColumnValuesToBeInSet(
             column="has_listed_applicant", value_set=[True], mostly=1 - tolerances.max_orphan_patent_share,
             meta={"rule": "orphan_patent_share"},
-        )
-    )
-    return built
+        ),
+    ]

@@ -17,6 +17,44 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 E2E_SCALE = 0.1  # ~2,400 firm-years and ~75,000 patents: every stage runs, in well under a minute
 E2E_VINTAGE = "2024-06"
+# Tests that share the session's pipeline run, or build whole vintages through Dagster and dbt,
+# run on one pytest-xdist worker, one after the other: the run is paid once, and no two jobs
+# compete for dbt's project folder. Every other module is a unit of its own.
+PIPELINE_GROUP = "pipeline"
+PIPELINE_FIXTURES = ("pipeline_run", "webserver")
+
+
+# --- pytest-xdist ----------------------------------------------------------------------------------------
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (pyproject addopts): the whole suite (``make test``) on one worker per core; a run of
+    chosen paths or tests stays in one process, where starting workers would cost more than it saves."""
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS or config.option.keyword or config.option.markexpr:
+        return 0
+    return len(os.sched_getaffinity(0))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:  # each worker's Dagster instance (runs, event logs) in a folder of its own
+        home = ROOT / ".dagster_home" / f"pytest-{worker}"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home)
+    elif getattr(config.option, "numprocesses", 0):
+        # Before the workers start: the dbt manifest is parsed here, once, so that no two
+        # workers parse a missing or stale project into the same target folder at once.
+        from dagster_project.defs.transform.assets import ensure_manifest
+
+        ensure_manifest()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups for ``--dist loadgroup``: a worker takes a whole group, so module fixtures are built once."""
+    for item in items:
+        path = Path(str(item.path)).relative_to(ROOT)
+        pipeline = path.parts[:2] == ("tests", "e2e") or any(f in item.fixturenames for f in PIPELINE_FIXTURES)
+        item.add_marker(pytest.mark.xdist_group(PIPELINE_GROUP if pipeline else str(path)))
 
 
 def pytest_configure(config):

@@ -1,12 +1,15 @@
-"""Every fault of the corpus, end to end through the real Dagster job: rejected, alerted, nothing published.
+"""Faults of each stage, end to end through the real Dagster job: rejected, alerted, nothing published.
 
 The base is a private copy of the session's published ``pipeline_run`` (vintage 2024-06).
-For each mutation of tests/faults/corpus.py, a copy of the base vintage is mutated,
-delivered as vintage 2024-09 and built by the same job and definitions as ``nqp run``
-(in this process, one run per mutation). Each must: fail at the check the corpus names
-(the loader contract at ingest, or the raw suite's asset check), leave an alert in
-ops.alerts naming the rule, record the vintage as rejected, leave the published
-warehouse byte-identical and the landing folder untouched.
+For each fault of ``tests.faults.corpus.END_TO_END`` (loader refusals, one fault per raw
+suite check, and the late-stage faults a dbt data test or the marts suite catches), a copy
+of the base vintage is mutated, delivered as vintage 2024-09 and built by the same job and
+definitions as ``nqp run`` (in this process, one run per fault). Each must: fail at the
+check the corpus names, leave an alert in ops.alerts naming the rule, record the vintage as
+rejected, leave the published warehouse byte-identical and the landing folder untouched.
+Every other fault of the corpus is caught by its rule at function level
+(tests/unit/test_fault_detection.py); a crash inside a step (kill -9, an exception) is
+tested end to end by tests/e2e/test_publish_pipeline.py and tests/e2e/test_publish.py.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from nqp_core.ops_store import OpsStore
 from nqp_core.working_copy import file_sha256
 from dagster_project.definitions import vintage_job
 from dagster_project.defs.publish.runs import execute_vintage_run
-from tests.faults.corpus import INGEST, MUTATIONS, copy_vintage
+from tests.faults.corpus import END_TO_END, INGEST, copy_vintage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -40,7 +43,7 @@ def _alert_rows(run_id: str) -> list[tuple[str, str, str]]:
         return conn.execute("select rule, asset, message from ops.alerts where run_id = ?", [run_id]).fetchall()
 
 
-@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.name)
+@pytest.mark.parametrize("mutation", END_TO_END, ids=lambda m: m.name)
 def test_fault_is_rejected_with_an_alert_and_nothing_is_published(fault_home, mutation, digest):
     home, instance = fault_home
     landing = home.data_dir / "landing"

@@ -23,7 +23,7 @@ from synthetic.next_vintage import generate_next_vintage
 from synthetic.vintage import generate_vintage
 from expectations.raw import RAW_SUITES, validate_raw_table, validate_raw_vintage
 from expectations.raw_common import collect_facts
-from tests.faults.corpus import INGEST, MUTATIONS, copy_vintage
+from tests.faults.corpus import END_TO_END, INGEST, LATE_STAGE_FAULTS, MUTATIONS, copy_vintage
 
 BASE_SCALE = 0.05  # ~200 firms, ~1,800 firm-years, ~37,000 patents: every rule has rows to judge, loads in < 1 s
 BASE_SEED = 7
@@ -132,6 +132,24 @@ def test_corpus_is_large_and_covers_the_issue_list():
     }
     assert required <= names and len(MUTATIONS) >= 20
     assert all(m.detected_by == INGEST or m.detected_by.removeprefix("gx_raw_") in RAW_SUITES for m in MUTATIONS)
+
+
+def test_end_to_end_faults_cover_every_stage():
+    """The job-level test runs a few faults per stage: the loader, every raw check the corpus reaches, the later checks."""
+    stages = {m.detected_by for m in END_TO_END}
+    assert INGEST in stages and {m.detected_by for m in MUTATIONS} <= stages | {INGEST}
+    assert {m.detected_by for m in LATE_STAGE_FAULTS} <= stages
+    assert {"gx_fct_firm_years"} < {m.detected_by for m in LATE_STAGE_FAULTS}  # and a dbt data test
+
+
+@pytest.mark.parametrize("mutation", LATE_STAGE_FAULTS, ids=lambda m: m.name)
+def test_late_stage_faults_pass_every_raw_suite(mutation, base, tmp_path):
+    """They are caught later in the job (tests/e2e/test_faults_e2e.py), so nothing may stop them earlier."""
+    conn, copy = _load_copy(base, tmp_path, FAULT_VINTAGE, mutation.apply)
+    with conn:
+        load_vintage(conn, copy)
+        outcomes = validate_raw_vintage(conn, FAULT_VINTAGE)
+    assert not _failure_report(outcomes)
 
 
 @pytest.mark.parametrize("mutation", [m for m in MUTATIONS if m.detected_by == INGEST], ids=lambda m: m.name)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from dagster_project.defs.quality.checks import QualityCheckConfig
 from expectations.config import DEFAULT_TOLERANCES
 from expectations.raw_common import MOJIBAKE_PATTERN, STOCK_CODE_PATTERN, vintage_reference_date
-from expectations.raw_patents import APPLICATION_NUMBER_PATTERN, IPC_PATTERN
+from expectations.raw_rules import APPLICATION_NUMBER_PATTERN, IPC_PATTERN
 
 CLEAN_TEXT = (
     "一种基于深度学习的锂电池极片缺陷检测方法及系统",

@@ -133,7 +133,8 @@ def _raw_check(table_name: str):
         asset=asset,
         name=f"gx_raw_{table_name}",
         blocking=True,
-        description=f"Great Expectations suite expectations/raw_{table_name}.py on the run's vintage of raw.{table_name}",
+        description=(f"Great Expectations suite of raw.{table_name}, generated from the contract (expectations/raw.py), "
+                     f"on the run's vintage"),
     )
     def check(
         context: AssetCheckExecutionContext, config: QualityCheckConfig, warehouse: WorkingWarehouse,
