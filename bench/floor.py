@@ -117,7 +117,7 @@ def _run_sql(conn, nodes: list[dict], compiled: dict[str, Path], published) -> N
             conn.execute(f"select count(*) from ({sql}) as dbt_internal_test").fetchone()
 
 
-def _estimation_order(specs: dict, inputs: dict) -> list:
+def estimation_order(specs: dict, inputs: dict) -> list:
     """The specs with an estimation, each after the specs whose results it reads (Table 5 reads
     Table 7's matched sample): the order Dagster's dependencies impose."""
     produced_by = {tuple(spec.results_key): spec for spec in specs.values() if spec.estimate is not None}
@@ -217,7 +217,7 @@ def run_floor(vintage_dir: Path, work: Path, run_prefix: str, published_path: Pa
         with watch.time("dbt after index"):
             _run_sql(conn, [n for n in ordered if n["unique_id"] in after], compiled, published)
         header = table_provenance(provenance)
-        for spec in _estimation_order(SPECS, INPUTS):
+        for spec in estimation_order(SPECS, INPUTS):
             with watch.time("estimation"):
                 inputs = {name: INPUTS[name].load(conn, vintage_id) for name in spec.inputs}
                 options = spec.options() if spec.options is not None else None  # the paper's run

@@ -195,7 +195,7 @@ def test_score_densities_and_plot(matched, tmp_path):
 
 
 def test_large_sample_without_replacement_matches():
-    # Its time is measured by bench/estimator_bench.py (table07_psm), not here.
+    # Its time is measured by bench/estimator_bench.py (table07), not here.
     data = simulate(24_000, seed=9)
     result = match_nearest_neighbour(data, "treat", COVARIATES, rng=np.random.default_rng(0))
     assert result.stats["n_pairs"] > 5000

@@ -145,7 +145,7 @@ def test_bootstrap_standard_errors_match_the_monte_carlo_spread():
 
 @pytest.mark.slow
 def test_full_sample_size_with_200_draws_has_no_failed_draw():
-    # Its time is measured by bench/estimator_bench.py (tfp_levinsohn_petrin), not here.
+    # Its time is measured by bench/estimator_bench.py (tfp_lp), not here.
     data = simulate_panel(np.random.default_rng(3), n_firms=2_400)
     result = fit(data, n_boot=200, rng=np.random.default_rng(1))
     assert result.nobs == 24_000 and result.stats["n_boot_failed"] == 0

@@ -202,7 +202,7 @@ def test_null_rejection_rate_is_nominal():
 @pytest.mark.slow
 @pytest.mark.parametrize("permute_by", [None, "stock_code"])
 def test_thousand_draws_on_full_panel(permute_by):
-    # Their time is measured by bench/estimator_bench.py (table10_permutation), not here.
+    # Their time is measured by bench/estimator_bench.py (table10), not here.
     data = simulate_panel(2700, 9, seed=2).iloc[:24_000]
     extra = np.random.default_rng(3).normal(size=(len(data), 3))
     data = data.assign(top1=extra[:, 0], inde=extra[:, 1], age=extra[:, 2])
