@@ -30,7 +30,6 @@ from dagster_project.defs.transform import defs as transform
 _DOMAINS = (ingest.defs, transform.defs, quality.defs, index.defs, estimation.defs, reporting.defs)
 
 
-
 def _terminal_assets(domains: Definitions) -> list[AssetKey]:
     """The assets nothing else depends on. Every other asset is upstream of one of them, so a
     publication that waits for these waits for everything (a failed step or blocking check
